@@ -1,0 +1,116 @@
+"""The one exception tree of jikimi.
+
+::
+
+    JikimiError                 every error jikimi raises on purpose; its message is safe to show
+    ├── PolicyError             a policy file is malformed or inconsistent (carries every Problem found)
+    ├── StatuteError            a statutory catalogue key does not exist
+    ├── VaultError              the encrypted personal-data vault refused an operation
+    │   ├── UnknownItemError    an item (or retention bucket) the policy does not declare
+    │   ├── InvalidValueError   a value is malformed or too long (names the item and the rule, never the value)
+    │   ├── NotReadableError    a one-way item (a password) was asked for in clear
+    │   └── IntegrityError      a ciphertext failed authentication: tampered with, or moved to another field
+    ├── KeyringError            a key file or KEK is missing, malformed or does not match the database
+    │   └── KeyFileExistsError  ``keys init`` refuses to overwrite an existing key file
+    └── StorageError            the database cannot be used as is
+        └── SchemaError         created by a newer jikimi (unknown revision) or older and not yet upgraded
+
+Messages never contain personal data: they name files, lines, fields and items, never values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "IntegrityError",
+    "InvalidValueError",
+    "JikimiError",
+    "KeyFileExistsError",
+    "KeyringError",
+    "NotReadableError",
+    "PolicyError",
+    "Problem",
+    "SchemaError",
+    "StatuteError",
+    "StorageError",
+    "UnknownItemError",
+    "VaultError",
+]
+
+
+class JikimiError(Exception):
+    """Base of every error jikimi raises deliberately."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong in a file, at a place a person can find."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+
+
+class PolicyError(JikimiError):
+    """A policy file could not be loaded; ``problems`` lists every problem found, in file order."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.column))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class StatuteError(JikimiError, KeyError):
+    """A key that the statutory catalogue does not hold."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown statute"
+
+
+class VaultError(JikimiError):
+    """The vault refused an operation. Messages name subjects' internal ids and items, never values."""
+
+
+class UnknownItemError(VaultError):
+    """An item or retention bucket the policy does not declare; nothing was written."""
+
+
+class InvalidValueError(VaultError):
+    """A value failed validation; ``item`` and ``rule`` say which and why. The value itself is not kept."""
+
+    def __init__(self, item: str, rule: str) -> None:
+        self.item = item
+        self.rule = rule
+        super().__init__(f"item {item!r}: {rule}")
+
+
+class NotReadableError(VaultError):
+    """The item is stored one-way (R-SEC-14): it can be verified, never read back."""
+
+
+class IntegrityError(VaultError):
+    """A ciphertext failed authentication: it was altered, or copied from another subject, item or bucket."""
+
+
+class KeyringError(JikimiError):
+    """A key-encryption key is missing, malformed, or not the one this database was encrypted with."""
+
+
+class KeyFileExistsError(KeyringError):
+    """A key file already exists; jikimi never overwrites a key (that would make the data unreadable)."""
+
+
+class StorageError(JikimiError):
+    """The database cannot be used as it is."""
+
+
+class SchemaError(StorageError):
+    """The database schema is from a newer jikimi, or from an older one and needs ``jikimi db upgrade``."""
+
+
+class LintError(JikimiError):
+    """A file given to the linter cannot be read as text; the message names the file, never its content."""
