@@ -113,5 +113,6 @@ def summarize(policy: Policy) -> str:
     else:
         add(f"  children under {kids.age_threshold}: not admitted")
     if policy.advertising:
-        add(f"  advertising: {', '.join(c.value for c in policy.advertising.channels)}, with consent")
+        channels = ", ".join(c.value for c in policy.advertising.channels) or "channels not stated"
+        add(f"  advertising: {channels}, with consent")
     return "\n".join(out)
