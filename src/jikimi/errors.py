@@ -5,6 +5,8 @@
     JikimiError                 every error jikimi raises on purpose; its message is safe to show
     ├── PolicyError             a policy file is malformed or inconsistent (carries every Problem found)
     ├── StatuteError            a statutory catalogue key does not exist
+    ├── LintError               a file to lint cannot be read as text (missing, binary, unknown encoding)
+    ├── VersionError            two policy versions cannot be compared (the new one must take effect later)
     ├── VaultError              the encrypted personal-data vault refused an operation
     │   ├── UnknownItemError    an item (or retention bucket) the policy does not declare
     │   ├── InvalidValueError   a value is malformed or too long (names the item and the rule, never the value)
@@ -28,6 +30,7 @@ __all__ = [
     "JikimiError",
     "KeyFileExistsError",
     "KeyringError",
+    "LintError",
     "NotReadableError",
     "PolicyError",
     "Problem",
@@ -36,6 +39,7 @@ __all__ = [
     "StorageError",
     "UnknownItemError",
     "VaultError",
+    "VersionError",
 ]
 
 
@@ -114,3 +118,7 @@ class SchemaError(StorageError):
 
 class LintError(JikimiError):
     """A file given to the linter cannot be read as text; the message names the file, never its content."""
+
+
+class VersionError(JikimiError):
+    """Two versions of a policy cannot be compared or ordered."""

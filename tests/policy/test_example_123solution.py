@@ -1,4 +1,4 @@
-"""Facts of /work/shared/seeds/123solution.txt that examples/policies/123solution.yaml must keep."""
+"""Facts of examples/sources/seeds/123solution.txt that examples/policies/123solution.yaml must keep."""
 
 from __future__ import annotations
 

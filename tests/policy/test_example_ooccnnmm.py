@@ -1,4 +1,4 @@
-"""Facts of /work/shared/seeds/ooccnnmm.txt (ooccnnmm.com, machine-translated and truncated) in its YAML."""
+"""Facts of examples/sources/seeds/ooccnnmm.txt (ooccnnmm.com, machine-translated and truncated) in its YAML."""
 
 from __future__ import annotations
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from jikimi.adapters.cli.db import db_app
 from jikimi.adapters.cli.demo import demo
+from jikimi.adapters.cli.keys import keys_app
 from jikimi.adapters.cli.policy import policy_app
 
 __all__ = ["app", "main"]
@@ -17,6 +19,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(policy_app, name="policy")
+app.add_typer(keys_app, name="keys")
+app.add_typer(db_app, name="db")
 app.command("demo")(demo)
 
 

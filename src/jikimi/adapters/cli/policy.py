@@ -1,14 +1,17 @@
-"""``jikimi policy ...``: validate, show and describe policy files."""
+"""``jikimi policy ...``: validate, show, render, lint and compare policy files."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from jikimi.errors import PolicyError
+from jikimi.documents import diff_policies, render_policy, version_history
+from jikimi.errors import JikimiError, PolicyError
 from jikimi.policy import load_policy
+from jikimi.policy.lint import Severity, findings_markdown, lint_file
 from jikimi.policy.schema import policy_json_schema_text
 from jikimi.policy.summary import summarize
 
@@ -57,3 +60,68 @@ def schema(
         typer.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+@policy_app.command("render")
+def render(
+    file: Annotated[Path, typer.Argument(help="A policy YAML file.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="html or md.")] = "html",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    previous: Annotated[
+        list[Path] | None,
+        typer.Option("--previous", help="An earlier version of the policy, for the version history."),
+    ] = None,
+) -> None:
+    """Write the published 개인정보 처리방침 (R-POL-1) as HTML or Markdown."""
+    if fmt not in ("html", "md"):
+        raise typer.BadParameter("--format is html or md")
+    try:
+        policy = load_policy(file)
+        history = version_history([*(load_policy(p) for p in previous or ()), policy])
+        text = render_policy(policy, "html" if fmt == "html" else "md", history)
+    except JikimiError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@policy_app.command("lint")
+def lint(
+    files: Annotated[list[Path], typer.Argument(help="Policy YAML files or policy texts (.txt, .md).")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or md (a report).")] = "text",
+    today: Annotated[str | None, typer.Option(help="Check as of this date (YYYY-MM-DD); default today.")] = None,
+) -> None:
+    """Check policies against law.md; print each finding with its rule id and fix (exit 1 on any error)."""
+    as_of = date.fromisoformat(today) if today else date.today()
+    results = []
+    try:
+        for file in files:
+            results.append((str(file), lint_file(file, as_of)))
+    except JikimiError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    if fmt == "md":
+        typer.echo(findings_markdown(results), nl=False)
+    else:
+        for _, findings in results:
+            for finding in findings:
+                typer.echo(str(finding))
+    if any(f.severity is Severity.ERROR for _, findings in results for f in findings):
+        raise typer.Exit(1)
+
+
+@policy_app.command("diff")
+def diff(
+    old: Annotated[Path, typer.Argument(help="The published version (YAML).")],
+    new: Annotated[Path, typer.Argument(help="The next version (YAML).")],
+) -> None:
+    """Show what changes, section by section, whether it is material, and when to announce it (R-POL-4)."""
+    try:
+        result = diff_policies(load_policy(old), load_policy(new))
+    except JikimiError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(result.report())

@@ -1,0 +1,108 @@
+"""Storage adapter: SQLAlchemy Core tables, the SQL :class:`~.store.SqlVaultStore`, and Alembic migrations.
+
+``open_store(url)`` is the entry point. The default is a SQLite file in WAL mode with ``synchronous=NORMAL``
+(durable across a process crash; the last transactions may be lost on power failure, a trade of about 6x write
+speed, performance.md); ``postgresql://`` URLs use psycopg 3. On first use an empty database is migrated.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from jikimi.adapters.storage.schema import ensure_schema, upgrade
+from jikimi.adapters.storage.store import SqlVaultSession, SqlVaultStore
+
+__all__ = [
+    "DEFAULT_URL",
+    "ENV_VAR",
+    "SqlVaultSession",
+    "SqlVaultStore",
+    "create_db_engine",
+    "database_url",
+    "display_url",
+    "normalise_url",
+    "open_store",
+    "upgrade_database",
+]
+
+ENV_VAR = "JIKIMI_DATABASE_URL"
+DEFAULT_URL = "sqlite:///jikimi.db"
+
+
+def database_url(url: str | None = None) -> str:
+    """``url`` if given, else ``JIKIMI_DATABASE_URL``, else a SQLite file ``jikimi.db`` here."""
+    return url or os.environ.get(ENV_VAR) or DEFAULT_URL
+
+
+def display_url(url: str) -> str:
+    """``url`` fit to print: any password replaced by ``***``."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def normalise_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` select psycopg 3 (SQLAlchemy would default to psycopg2)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def create_db_engine(url: str, *, schema: str | None = None) -> Engine:
+    """An engine with jikimi's connection settings; ``schema`` sets PostgreSQL's search_path (tests, tenants)."""
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        kwargs: dict[str, Any] = {}
+        if parsed.database in (None, "", ":memory:"):
+            kwargs["poolclass"] = StaticPool  # one shared in-memory database
+            kwargs["connect_args"] = {"check_same_thread": False}
+        engine = create_engine(url, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if schema is not None:
+        connect_args["options"] = f"-c search_path={schema}"
+    return create_engine(url, connect_args=connect_args)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin (the pysqlite recipe): a read then a write
+        # in one `transaction()` is then truly one transaction.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+def open_store(url: str | None = None, *, schema: str | None = None) -> SqlVaultStore:
+    """Open (and on first use, create) the vault database at ``url`` (see :func:`database_url`)."""
+    engine = create_db_engine(database_url(url), schema=schema)
+    try:
+        ensure_schema(engine)
+    except BaseException:
+        engine.dispose()  # a refused database leaves no open connection behind
+        raise
+    return SqlVaultStore(engine)
+
+
+def upgrade_database(url: str | None = None, *, schema: str | None = None) -> str:
+    """``jikimi db upgrade``: migrate to this jikimi's head revision; returns it."""
+    engine = create_db_engine(database_url(url), schema=schema)
+    try:
+        return upgrade(engine)
+    finally:
+        engine.dispose()

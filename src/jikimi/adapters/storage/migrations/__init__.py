@@ -1,0 +1,1 @@
+"""Alembic migrations of the vault schema, run programmatically by :mod:`jikimi.adapters.storage.schema`."""

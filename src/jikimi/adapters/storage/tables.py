@@ -1,0 +1,78 @@
+"""The vault's tables (SQLAlchemy Core). Rows are not domain objects: :mod:`.store` maps them to the vault's port.
+
+Shapes are chosen for the hot paths (performance.md): a subject's fields are one primary-key range
+(subject, bucket, item), so a read is one query and a shred is one range delete; the blind index has one secondary
+index (item, digest) for look-ups. Migrations in ``migrations/versions`` must create exactly these tables.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+)
+
+__all__ = ["blind_index", "data_keys", "fields", "meta", "metadata", "subjects"]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+subjects = Table(
+    "subjects",
+    metadata,
+    Column("id", String(64), primary_key=True),  # an internal pseudonymous id, never personal data
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+data_keys = Table(
+    "data_keys",
+    metadata,
+    Column("subject", String(64), ForeignKey("subjects.id"), primary_key=True),
+    Column("bucket", String(64), primary_key=True),  # "live" or a retention rule key
+    Column("key_version", Integer, nullable=False),
+    Column("kek_id", String(64), nullable=False),
+    Column("wrapped", LargeBinary, nullable=False),  # the DEK, AES-GCM under the KEK
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# No foreign key to data_keys: shredding deletes the key first and the ciphertext afterwards (performance.md §5).
+fields = Table(
+    "fields",
+    metadata,
+    Column("subject", String(64), primary_key=True),
+    Column("bucket", String(64), primary_key=True),
+    Column("item", String(64), primary_key=True),
+    Column("kind", SmallInteger, nullable=False),
+    Column("value", LargeBinary, nullable=False),
+)
+
+blind_index = Table(
+    "blind_index",
+    metadata,
+    Column("subject", String(64), primary_key=True),
+    Column("bucket", String(64), primary_key=True),
+    Column("item", String(64), primary_key=True),
+    Column("digest", LargeBinary, nullable=False),
+    Index(None, "item", "digest"),
+)
+
+meta = Table(
+    "jikimi_meta",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("value", LargeBinary, nullable=False),
+)

@@ -1,0 +1,127 @@
+"""The vault's storage port: what the vault needs from a database, and nothing about SQL.
+
+The vault opens one :meth:`VaultStore.transaction` per state change and calls :class:`VaultSession` methods inside
+it; the adapter (``jikimi.adapters.storage``) commits on normal exit and rolls back on an exception. Rows here carry
+ciphertext and wrapped keys only: the store never sees a clear value or a clear key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum
+from typing import Protocol
+
+__all__ = ["DataKey", "FieldKind", "FieldRow", "IndexRow", "VaultSession", "VaultStore"]
+
+
+class FieldKind(IntEnum):
+    """How a stored field value was produced."""
+
+    ENCRYPTED = 1  # AES-256-GCM under the data key
+    PASSWORD = 2  # an argon2id hash, then encrypted like ENCRYPTED (shredding destroys it too)
+    PLAIN = 3  # the policy marks the item `personal: false` and no protected category applies
+
+
+@dataclass(frozen=True, slots=True)
+class DataKey:
+    """A wrapped data key (DEK) of one subject and bucket; ``wrapped`` is ciphertext under KEK ``kek_id``."""
+
+    subject: str
+    bucket: str
+    key_version: int
+    kek_id: str
+    wrapped: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRow:
+    """One stored field. ``value`` is ciphertext unless ``kind`` is PLAIN."""
+
+    subject: str
+    bucket: str
+    item: str
+    kind: FieldKind
+    value: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexRow:
+    """One blind-index entry: an HMAC digest of a searchable item's value."""
+
+    subject: str
+    bucket: str
+    item: str
+    digest: bytes = field(repr=False)
+
+
+class VaultSession(Protocol):
+    """Operations inside one transaction. Sequences may be long: the adapter batches them."""
+
+    def get_keys(self, bucket: str, subjects: Sequence[str]) -> dict[str, DataKey]:
+        """The data keys of ``subjects`` in ``bucket`` that exist, by subject."""
+        ...
+
+    def add_keys(self, keys: Sequence[DataKey], created_at: datetime) -> None:
+        """Insert new data keys (and their subjects if new)."""
+        ...
+
+    def put_fields(self, rows: Sequence[FieldRow]) -> None:
+        """Insert or replace fields by (subject, bucket, item)."""
+        ...
+
+    def put_index(self, rows: Sequence[IndexRow]) -> None:
+        """Insert or replace blind-index entries by (subject, bucket, item)."""
+        ...
+
+    def read_fields(
+        self, bucket: str, subjects: Sequence[str], items: Sequence[str] | None
+    ) -> list[tuple[FieldRow, DataKey]]:
+        """Fields of ``subjects`` in ``bucket`` (all items if ``items`` is None), each with its data key."""
+        ...
+
+    def find_subjects(self, item: str, digest: bytes) -> list[str]:
+        """Subjects with a blind-index entry ``digest`` for ``item``, in any bucket, sorted and distinct."""
+        ...
+
+    def delete_keys(self, bucket: str, subjects: Sequence[str]) -> int:
+        """Delete data keys and blind-index entries of ``subjects`` in ``bucket``; returns keys deleted."""
+        ...
+
+    def delete_fields(self, bucket: str, subjects: Sequence[str]) -> int:
+        """Delete the field rows of ``subjects`` in ``bucket``; returns rows deleted."""
+        ...
+
+    def delete_orphan_fields(self, limit: int) -> int:
+        """Delete the field rows of up to ``limit`` (subject, bucket) pairs that have no data key; returns rows."""
+        ...
+
+    def keys_page(self, after: tuple[str, str] | None, limit: int) -> list[DataKey]:
+        """Up to ``limit`` data keys ordered by (subject, bucket), strictly after ``after``."""
+        ...
+
+    def rewrap(self, keys: Sequence[DataKey]) -> None:
+        """Replace ``kek_id`` and ``wrapped`` of existing data keys."""
+        ...
+
+    def count_keys(self, kek_id: str | None = None) -> int:
+        """Data keys in all (or wrapped by ``kek_id``)."""
+        ...
+
+    def get_meta(self, key: str) -> bytes | None: ...
+
+    def set_meta(self, key: str, value: bytes) -> None: ...
+
+    def delete_meta(self, key: str) -> None: ...
+
+    def meta_keys(self, prefix: str) -> list[str]: ...
+
+
+class VaultStore(Protocol):
+    """A database the vault can use: hands out transactions."""
+
+    def transaction(self) -> AbstractContextManager[VaultSession]:
+        """One atomic unit: committed when the block exits normally, rolled back on an exception."""
+        ...

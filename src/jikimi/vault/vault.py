@@ -1,0 +1,296 @@
+"""The :class:`Vault` service: personal data in, ciphertext stored, clear values out only to whoever asks.
+
+Contract of each write (``put``/``put_many``): every value is validated first (nothing is written if any fails),
+then the whole batch is written in one transaction. How a value is stored depends on its item:
+
+- ``category: password``: argon2id hash (R-SEC-14), itself encrypted under the data key, so shredding covers it;
+- unique identifiers, biometrics, payment and sensitive data, secrets: always AES-256-GCM (R-SEC-15, R-SEC-16),
+  whatever ``personal`` says;
+- anything else: AES-256-GCM, unless the policy marks the item ``personal: false`` (stored as is).
+
+Searchable items also get a blind-index entry. Data keys exist per subject and bucket: ``"live"`` for data in use,
+or a retention rule's key for data kept under a statute, so :meth:`Vault.shred` of the live bucket leaves statutory
+buckets readable (R-RET-2, R-SEC-27).
+
+Values, clear keys and ciphertexts never reach a repr, a log record or an exception message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from jikimi.clock import Clock, SystemClock
+from jikimi.errors import NotReadableError, UnknownItemError, VaultError
+from jikimi.policy.model import Item, ItemCategory, ItemFormat, Policy
+from jikimi.vault.blind_index import blind_index
+from jikimi.vault.cipher import AeadCache, associated_data, decrypt_field, encrypt_field
+from jikimi.vault.envelope import RotationReport, check_keyring, key_context, new_data_key, rotate_kek
+from jikimi.vault.keyring import Keyring
+from jikimi.vault.masking import mask
+from jikimi.vault.passwords import PasswordHashing
+from jikimi.vault.ports import DataKey, FieldKind, FieldRow, IndexRow, VaultStore
+from jikimi.vault.validation import validate
+
+__all__ = ["LIVE", "Vault", "storage_kind"]
+
+LIVE = "live"
+_log = logging.getLogger("jikimi.vault")
+
+# R-SEC-14..16: these are protected whatever the policy says about `personal`.
+_ALWAYS_PROTECTED = frozenset(
+    {
+        ItemCategory.UNIQUE_IDENTIFIER,
+        ItemCategory.PASSWORD,
+        ItemCategory.BIOMETRIC,
+        ItemCategory.PAYMENT,
+        ItemCategory.SENSITIVE,  # 민감정보: stricter than the letter of 제7조, never worth the risk
+    }
+)
+_ALWAYS_PROTECTED_FORMATS = frozenset(
+    {ItemFormat.RRN, ItemFormat.CARD_NUMBER, ItemFormat.ACCOUNT_NUMBER, ItemFormat.SECRET}
+)
+
+
+def storage_kind(item: Item) -> FieldKind:
+    """How ``item`` is stored (see the module doc); exposed so a schema scan can prove R-SEC-15."""
+    if item.category is ItemCategory.PASSWORD:
+        return FieldKind.PASSWORD
+    if item.category in _ALWAYS_PROTECTED or item.format in _ALWAYS_PROTECTED_FORMATS:
+        return FieldKind.ENCRYPTED
+    return FieldKind.ENCRYPTED if item.personal else FieldKind.PLAIN
+
+
+class Vault:
+    """Encrypted storage of the items a policy declares. Collaborators are passed in; nothing is global."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        store: VaultStore,
+        keyring: Keyring,
+        *,
+        clock: Clock | None = None,
+        passwords: PasswordHashing | None = None,
+        cache_size: int = 4096,
+    ) -> None:
+        """Refuses (KeyringError) a keyring that does not match the database, before anything else happens."""
+        self._policy = policy
+        self._store = store
+        self._clock: Clock = clock or SystemClock()
+        self._passwords = passwords or PasswordHashing()
+        self._cache = AeadCache(cache_size)
+        check_keyring(store, keyring)
+        self._keyring = keyring
+        # Every keyring met, by KEK id: during a rotation DEKs sit under the old and the new KEK at once.
+        self._keyrings: dict[str, Keyring] = {keyring.kek_id: keyring}
+        self._buckets = frozenset({LIVE, *(rule.key for rule in policy.retention)})
+
+    def __repr__(self) -> str:
+        return f"Vault(service={self._policy.service.key!r}, keyring={self._keyring!r})"
+
+    # --- writes ------------------------------------------------------------------------------------------
+
+    def put(self, subject: str, items: Mapping[str, str], bucket: str = LIVE) -> None:
+        """Validate then store ``items`` of one subject in one transaction, replacing earlier values."""
+        self.put_many([(subject, items)], bucket)
+
+    def put_many(self, records: Iterable[tuple[str, Mapping[str, str]]], bucket: str = LIVE) -> int:
+        """Validate every record, then store them all in one transaction; returns the number of fields written."""
+        self._check_bucket(bucket)
+        batch = [(subject, dict(items)) for subject, items in records]
+        prepared: list[tuple[str, list[tuple[str, Item, FieldKind, str]]]] = []
+        for subject, items in batch:
+            _check_subject(subject)
+            fields = []
+            for name, value in items.items():
+                item = self._item(name)
+                validate(name, item, value)
+                kind = storage_kind(item)
+                # Hash before the transaction opens: argon2 is slow on purpose (performance.md §7).
+                stored = self._passwords.hash(value) if kind is FieldKind.PASSWORD else value
+                fields.append((name, item, kind, stored))
+            prepared.append((subject, fields))
+        if not prepared:
+            return 0
+        index_key = self._keyring.index_key()
+        rows: list[FieldRow] = []
+        index: list[IndexRow] = []
+        with self._store.transaction() as session:
+            subjects = list(dict.fromkeys(subject for subject, _ in prepared))
+            keys = session.get_keys(bucket, subjects)
+            fresh: list[DataKey] = []
+            aeads: dict[str, tuple[AESGCM, int]] = {}
+            for subject in subjects:
+                key = keys.get(subject)
+                if key is None:
+                    dek, key = new_data_key(self._keyring, subject, bucket)
+                    fresh.append(key)
+                    aeads[subject] = (self._cache.get(key.wrapped, _returns(dek)), 1)
+                else:
+                    aeads[subject] = (self._aead(key), key.key_version)
+            for subject, fields in prepared:
+                aead, version = aeads[subject]
+                for key_name, item, kind, value in fields:
+                    data = value.encode()
+                    if kind is not FieldKind.PLAIN:
+                        data = encrypt_field(aead, data, associated_data(subject, key_name, bucket, version))
+                    rows.append(FieldRow(subject, bucket, key_name, kind, data))
+                    if item.searchable and kind is not FieldKind.PASSWORD:
+                        digest = blind_index(index_key, key_name, item.format, value)
+                        index.append(IndexRow(subject, bucket, key_name, digest))
+            if fresh:
+                session.add_keys(fresh, self._clock.now())
+            session.put_fields(rows)
+            if index:
+                session.put_index(index)
+        _log.debug("stored %d fields of %d subjects in bucket %s", len(rows), len(subjects), bucket)
+        return len(rows)
+
+    # --- reads -------------------------------------------------------------------------------------------
+
+    def get(self, subject: str, items: Sequence[str] | None = None, bucket: str = LIVE) -> dict[str, str]:
+        """Decrypt ``items`` (default: every readable item) of one subject; absent items are left out."""
+        return self.get_many([subject], items, bucket).get(subject, {})
+
+    def get_many(
+        self, subjects: Sequence[str], items: Sequence[str] | None = None, bucket: str = LIVE
+    ) -> dict[str, dict[str, str]]:
+        """Decrypt fields of many subjects with one query per batch; subjects with no data are left out."""
+        self._check_bucket(bucket)
+        if items is not None:
+            for name in items:
+                if storage_kind(self._item(name)) is FieldKind.PASSWORD:
+                    raise NotReadableError(f"item {name!r} is stored one-way; use verify_password (R-SEC-14)")
+        with self._store.transaction() as session:
+            found = session.read_fields(bucket, subjects, items)
+        out: dict[str, dict[str, str]] = {}
+        for row, key in found:
+            if row.kind is FieldKind.PASSWORD:
+                continue
+            out.setdefault(row.subject, {})[row.item] = self._open(row, key).decode()
+        return out
+
+    def masked(self, subject: str, items: Sequence[str] | None = None, bucket: str = LIVE) -> dict[str, str]:
+        """The display form of :meth:`get` (see :mod:`jikimi.vault.masking`)."""
+        return {k: mask(self._item(k), v) for k, v in self.get(subject, items, bucket).items()}
+
+    def find_by(self, item: str, value: str) -> list[str]:
+        """Subjects whose ``item`` equals ``value`` (after normalisation), found without decrypting anyone."""
+        declared = self._item(item)
+        if not declared.searchable or storage_kind(declared) is FieldKind.PASSWORD:
+            raise VaultError(f"item {item!r} is not searchable (the policy does not mark it so)")
+        digest = blind_index(self._keyring.index_key(), item, declared.format, value)
+        with self._store.transaction() as session:
+            return session.find_subjects(item, digest)
+
+    def verify_password(self, subject: str, item: str, password: str, bucket: str = LIVE) -> bool:
+        """Check a password; if its hash uses old parameters, replace it in one transaction (rehash-on-verify)."""
+        if storage_kind(self._item(item)) is not FieldKind.PASSWORD:
+            raise VaultError(f"item {item!r} is not a password")
+        with self._store.transaction() as session:
+            found = session.read_fields(bucket, [subject], [item])
+        if not found:
+            return False
+        row, key = found[0]
+        result = self._passwords.verify(self._open(row, key).decode(), password)
+        if result.ok and result.needs_rehash:
+            self.put(subject, {item: password}, bucket)
+            _log.info("rehashed a password of subject %s (parameters changed)", subject)
+        return result.ok
+
+    # --- destruction -------------------------------------------------------------------------------------
+
+    def shred(self, subject: str, bucket: str = LIVE) -> bool:
+        """Crypto-shred one bucket (R-SEC-27): its DEK, blind-index entries and ciphertext go in one transaction.
+
+        Other buckets of the subject (statutory retention) are untouched. Returns whether there was a key.
+        """
+        self._check_bucket(bucket)
+        with self._store.transaction() as session:
+            keys = session.get_keys(bucket, [subject])
+            deleted = session.delete_keys(bucket, [subject])
+            session.delete_fields(bucket, [subject])
+        for key in keys.values():
+            self._cache.discard(key.wrapped)
+        _log.info("shredded bucket %s of subject %s", bucket, subject)
+        return deleted > 0
+
+    def shred_keys(self, subjects: Sequence[str], bucket: str = LIVE) -> int:
+        """Delete many subjects' DEKs and index entries in one transaction: from then on the data is unreadable.
+
+        The ciphertext rows are removed afterwards by :meth:`purge` (bounded chunks, performance.md §5).
+        """
+        self._check_bucket(bucket)
+        with self._store.transaction() as session:
+            deleted = session.delete_keys(bucket, subjects)
+        self._cache.clear()  # cheaper than looking up every handle; the cache refills on demand
+        _log.info("shredded %d data keys in bucket %s", deleted, bucket)
+        return deleted
+
+    def purge(self, subjects: Sequence[str], bucket: str = LIVE, *, chunk: int = 50_000) -> int:
+        """Delete the field rows of ``subjects`` whose keys were shredded, one transaction per chunk."""
+        self._check_bucket(bucket)
+        total = 0
+        for start in range(0, len(subjects), chunk):
+            with self._store.transaction() as session:
+                total += session.delete_fields(bucket, subjects[start : start + chunk])
+        return total
+
+    def purge_orphans(self, *, chunk: int = 50_000) -> int:
+        """Sweep field rows left without a key (a purge cut short); one transaction per chunk."""
+        total = 0
+        while True:
+            with self._store.transaction() as session:
+                deleted = session.delete_orphan_fields(chunk)
+            total += deleted
+            if deleted == 0:
+                return total
+
+    # --- keys --------------------------------------------------------------------------------------------
+
+    def rotate_kek(
+        self, new_keyring: Keyring, *, batch_size: int = 1000, max_batches: int | None = None
+    ) -> RotationReport:
+        """Re-wrap every DEK under ``new_keyring`` (see :func:`jikimi.vault.envelope.rotate_kek`)."""
+        report = rotate_kek(self._store, self._keyring, new_keyring, batch_size=batch_size, max_batches=max_batches)
+        self._keyrings[new_keyring.kek_id] = new_keyring
+        self._keyring = new_keyring
+        return report
+
+    # --- internals ---------------------------------------------------------------------------------------
+
+    def _item(self, key: str) -> Item:
+        try:
+            return self._policy.items[key]
+        except KeyError:
+            raise UnknownItemError(f"item {key!r} is not declared in the policy") from None
+
+    def _check_bucket(self, bucket: str) -> None:
+        if bucket not in self._buckets:
+            raise UnknownItemError(f"bucket {bucket!r} is neither 'live' nor a retention rule of the policy")
+
+    def _aead(self, key: DataKey) -> AESGCM:
+        def unwrap() -> bytes:
+            keyring = self._keyrings.get(key.kek_id, self._keyring)
+            return keyring.unwrap(key.wrapped, key.kek_id, key_context(key.subject, key.bucket))
+
+        return self._cache.get(key.wrapped, unwrap)
+
+    def _open(self, row: FieldRow, key: DataKey) -> bytes:
+        if row.kind is FieldKind.PLAIN:
+            return row.value
+        ad = associated_data(row.subject, row.item, row.bucket, key.key_version)
+        return decrypt_field(self._aead(key), row.value, ad, item=row.item)
+
+
+def _returns(dek: bytes) -> Callable[[], bytes]:
+    return lambda: dek
+
+
+def _check_subject(subject: object) -> None:
+    # Subject ids are internal pseudonymous ids (R-SEC-21), short and printable: they may appear in messages.
+    if not isinstance(subject, str) or not 0 < len(subject) <= 64:
+        raise VaultError("a subject id is a non-empty string of at most 64 characters")
