@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
+from jikimi.adapters.cli.options import DbOption
 from jikimi.adapters.storage import database_url, display_url, upgrade_database
 from jikimi.errors import JikimiError
 
@@ -16,10 +15,7 @@ db_app = typer.Typer(help="Database: schema migrations.", no_args_is_help=True)
 
 @db_app.command("upgrade")
 def upgrade(
-    db: Annotated[
-        str | None,
-        typer.Option("--db", help="Database URL (default: $JIKIMI_DATABASE_URL, else sqlite:///jikimi.db)."),
-    ] = None,
+    db: DbOption = None,
 ) -> None:
     """Create or migrate the database schema to this jikimi's version (refuses a newer database)."""
     try:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from jikimi.adapters.cli.options import DbOption
 from jikimi.adapters.storage import open_store
 from jikimi.errors import JikimiError
 from jikimi.vault import LocalKeyring, init_key_file, rotate_kek
@@ -16,10 +17,6 @@ __all__ = ["keys_app"]
 keys_app = typer.Typer(help="Keys: create a key file, rotate the key-encryption key (KEK).", no_args_is_help=True)
 
 DEFAULT_KEY_FILE = Path("jikimi.key")
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL (default: $JIKIMI_DATABASE_URL, else sqlite:///jikimi.db)."),
-]
 
 
 @keys_app.command("init")

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from jikimi.adapters.cli.options import OutputOption, emit
 from jikimi.documents import diff_policies, render_policy, version_history
 from jikimi.errors import JikimiError, PolicyError
 from jikimi.policy import load_policy
@@ -52,21 +53,18 @@ def show(file: Annotated[Path, typer.Argument(help="A policy YAML file.")]) -> N
 
 @policy_app.command("schema")
 def schema(
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    output: OutputOption = None,
 ) -> None:
     """Print the JSON Schema of the policy format."""
     text = policy_json_schema_text()
-    if output is None:
-        typer.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
+    emit(text, output)
 
 
 @policy_app.command("render")
 def render(
     file: Annotated[Path, typer.Argument(help="A policy YAML file.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="html or md.")] = "html",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+    output: OutputOption = None,
     previous: Annotated[
         list[Path] | None,
         typer.Option("--previous", help="An earlier version of the policy, for the version history."),
@@ -82,10 +80,7 @@ def render(
     except JikimiError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
-    if output is None:
-        typer.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
+    emit(text, output)
 
 
 @policy_app.command("lint")
