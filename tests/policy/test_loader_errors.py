@@ -174,3 +174,54 @@ def test_missing_file_is_a_policy_error(tmp_path: Path) -> None:
     with pytest.raises(PolicyError) as info:
         load_policy(tmp_path / "nope.yaml")
     assert "cannot read the file" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("x: !foo 1\n", "custom YAML tags are not allowed"),
+        ("x: !!python/name:os.system\n", "custom YAML tags are not allowed"),
+        ("base: &b {a: 1}\nx:\n  <<: *b\n", "merge keys (<<) are not supported"),
+        ("effective_date: 2024-02-30\n", "not a valid YAML timestamp"),
+        ("x: !!int abc\n", "not a valid YAML int"),
+        ("x: " + "9" * 5000 + "\n", "not a valid YAML int"),
+        ("x: a\x07b\n", "a character that YAML does not allow"),
+        ("a: &x [*x]\n", "an alias refers to a value that contains it"),
+        ("x: " + "[" * 3000 + "]" * 3000 + "\n", "YAML syntax"),
+    ],
+)
+def test_hostile_yaml_is_a_policy_error_not_a_crash(yaml_text: str, message: str) -> None:
+    found = problems_of(yaml_text)
+    assert any(message in p.message for p in found), [p.message for p in found]
+
+
+def test_alias_bomb_is_refused_quickly() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 8)]
+    found = problems_of("\n".join(lines) + "\n")
+    assert any("more than 200000 values" in p.message for p in found)
+
+
+def test_keys_are_taken_as_written_so_typed_keys_are_found_and_placed() -> None:
+    text = MINIMAL + "1: x\n"
+    (problem,) = problems_of(text)
+    assert problem.line == len(text.splitlines())
+    assert "1: unknown key" in problem.message
+    assert "duplicate key '1'" in problems_of("'1': a\n1: b\n")[0].message
+
+
+@pytest.mark.parametrize(("old", "new"), [("format: 1", "format: true"), ("format: 1", "format: 1.0")])
+def test_format_version_is_strict(old: str, new: str) -> None:
+    assert "format" in problems_of(edit(old, new))[0].message
+
+
+def test_a_number_is_not_a_date() -> None:
+    (problem,) = problems_of(edit("effective_date: 2026-01-01", "effective_date: 0"))
+    assert "a date is written YYYY-MM-DD" in problem.message
+
+
+def test_unknown_locked_purpose_points_at_its_line() -> None:
+    text = edit("  admitted: false", "  admitted: false\n  purpose: nope")
+    (problem,) = problems_of(text)
+    assert problem.line == line_of(text, "purpose: nope")
+    assert "children.purpose: purpose 'nope' is not declared" in problem.message

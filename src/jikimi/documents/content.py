@@ -146,7 +146,7 @@ def _items(policy: Policy) -> Section:
             )
         )
     if not policy.children.admitted:
-        blocks.append(Paragraph(f"만 {policy.children.age_threshold}세 미만 아동의 개인정보는 수집하지 않습니다."))
+        blocks.append(Paragraph(f"{wording.minors(policy.children.age_threshold)}의 개인정보는 수집하지 않습니다."))
     return Section("items", "처리하는 개인정보 항목", tuple(blocks))
 
 
@@ -215,7 +215,10 @@ def _labels(policy: Policy, present: set[str]) -> tuple[Label, ...]:
         "overseas": ("국외 이전", f"{len(policy.overseas_transfers)}건"),
         "cookies": ("자동 수집 장치", "쿠키 사용"),
         "automated_decisions": ("자동화된 결정", f"{len(policy.automated_decisions)}건"),
-        "children": ("법정대리인", f"만 {policy.children.age_threshold}세 미만 아동은 법정대리인 동의"),
+        "children": (
+            "법정대리인",
+            f"{josa(wording.minors(policy.children.age_threshold), '은', '는')} 법정대리인 동의",
+        ),
     }
     out.extend(Label(name, fact, anchor) for anchor, (name, fact) in optional.items() if anchor in present)
     out.append(Label("권리 행사", "열람·정정·삭제·처리정지·동의 철회", "rights"))

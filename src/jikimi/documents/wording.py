@@ -222,14 +222,19 @@ def automated_decisions(policy: Policy) -> Section | None:
     )
 
 
+def minors(age: int) -> str:
+    """Who the children rule covers: 아동 is the statute's word for under 14 only (PIPA 제22조의2)."""
+    return f"만 {age}세 미만 아동" if age == 14 else f"만 {age}세 미만인 이용자"
+
+
 def children(policy: Policy) -> Section | None:
     ch = policy.children
     if not ch.admitted:
         return None
-    age = ch.age_threshold
+    who = minors(ch.age_threshold)
     blocks: list[Block] = [
         Paragraph(
-            f"만 {age}세 미만 아동의 개인정보를 처리하려면 「개인정보 보호법」 제22조의2에 따라 법정대리인의 "
+            f"{who}의 개인정보를 처리하려면 「개인정보 보호법」 제22조의2에 따라 법정대리인의 "
             "동의를 받고, 동의한 사람이 법정대리인인지 확인합니다."
         )
     ]
@@ -239,16 +244,16 @@ def children(policy: Policy) -> Section | None:
     if ch.representative_items:
         blocks.append(
             Paragraph(
-                f"동의를 받기 위해 법정대리인의 {josa(_labels(policy, ch.representative_items), '을', '를')} 받으며, "
-                "동의 확인에만 사용합니다."
+                f"법정대리인의 동의를 확인하기 위해 {josa(_labels(policy, ch.representative_items), '을', '를')} "
+                "받으며, 이 정보는 동의 확인에만 사용합니다."
             )
         )
     if ch.no_advertising:
-        blocks.append(Paragraph("아동에게는 광고성 정보를 보내지 않습니다."))
+        blocks.append(Paragraph(f"{who}에게는 광고성 정보를 보내지 않습니다."))
     blocks.append(
-        Paragraph("법정대리인은 아동의 개인정보에 대해 열람, 정정·삭제, 처리정지와 동의 철회를 요구할 수 있습니다.")
+        Paragraph(f"법정대리인은 {who}의 개인정보에 대해 열람, 정정·삭제, 처리정지와 동의 철회를 요구할 수 있습니다.")
     )
-    return Section("children", f"만 {age}세 미만 아동의 개인정보 처리", tuple(blocks))
+    return Section("children", f"{who}의 개인정보 처리", tuple(blocks))
 
 
 def rights(policy: Policy) -> Section:

@@ -40,6 +40,12 @@ def _refs(known: Iterable[str], used: Iterable[str], path: PathKey, what: str) -
             yield (*path, i), f"{'.'.join(map(str, path))}: {what} '{name}' is not declared"
 
 
+def _ref(known: Iterable[str], name: str, path: PathKey, what: str) -> Iterator[Finding]:
+    """One reference at ``path`` (the value itself, not a list)."""
+    if name not in set(known):
+        yield path, f"{'.'.join(map(str, path))}: {what} '{name}' is not declared"
+
+
 def _item_uses(policy: Policy) -> Iterator[tuple[PathKey, tuple[str, ...]]]:
     """Every place that lists items, with its path."""
     for key, ch in policy.channels.items():
@@ -80,13 +86,13 @@ def _purpose_references(policy: Policy) -> Iterator[Finding]:
         yield from _refs(known, ch.purposes, ("channels", key, "purposes"), "purpose")
     for i, rule in enumerate(policy.retention):
         if rule.use:
-            yield from _refs(known, [rule.use], ("retention", i, "use"), "purpose")
+            yield from _ref(known, rule.use, ("retention", i, "use"), "purpose")
         if rule.basis.purpose:
-            yield from _refs(known, [rule.basis.purpose], ("retention", i, "basis"), "purpose")
+            yield from _ref(known, rule.basis.purpose, ("retention", i, "basis", "purpose"), "purpose")
     if policy.children.purpose:
-        yield from _refs(known, [policy.children.purpose], ("children",), "purpose")
+        yield from _ref(known, policy.children.purpose, ("children", "purpose"), "purpose")
     if policy.advertising and policy.advertising.purpose:
-        yield from _refs(known, [policy.advertising.purpose], ("advertising",), "purpose")
+        yield from _ref(known, policy.advertising.purpose, ("advertising", "purpose"), "purpose")
     for key, role in policy.roles.items():
         yield from _refs(known, role.purposes, ("roles", key, "purposes"), "purpose")
 
@@ -95,7 +101,8 @@ def _subject_type_references(policy: Policy) -> Iterator[Finding]:
     known = policy.subject_types
     for key, ch in policy.channels.items():
         yield from _refs(known, ch.subject_types, ("channels", key, "subject_types"), "subject type")
-        yield from _refs(known, list(ch.by_subject_type), ("channels", key, "by_subject_type"), "subject type")
+        for st in ch.by_subject_type:
+            yield from _ref(known, st, ("channels", key, "by_subject_type", st), "subject type")
 
 
 def _unused_items(policy: Policy) -> Iterator[Finding]:

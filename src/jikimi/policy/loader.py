@@ -40,63 +40,111 @@ class Located:
         return Problem(self.file, line, col, message)
 
 
+# Limits that keep a hostile file from exhausting the loader (alias bombs, runaway nesting).
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+_STANDARD_TAG = "tag:yaml.org,2002:"
+_SAFE_TAGS = {
+    _STANDARD_TAG + kind for kind in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map", "binary")
+}
+
+
 def locate_yaml(text: str, file: str) -> Located:
-    """Parse YAML text into plain data and positions; raise :class:`PolicyError` on syntax or duplicates."""
-    loader = yaml.SafeLoader(text)
+    """Parse YAML text into plain data and positions; raise :class:`PolicyError` on any problem.
+
+    Mapping keys are taken as written (``1:`` is the key ``"1"``), so every key is a string and duplicates are
+    found whatever their YAML type. Custom tags, recursive aliases, more than ``MAX_NODES`` values and nesting
+    deeper than ``MAX_DEPTH`` are refused.
+    """
     try:
-        node = loader.get_single_node()
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         reason = exc.problem or exc.context or "invalid YAML"
         raise PolicyError([Problem(file, line, col, f"YAML syntax: {reason}")]) from None
-    except yaml.YAMLError as exc:  # pragma: no cover - reader errors carry no mark
-        raise PolicyError([Problem(file, 1, 1, f"YAML syntax: {exc}")]) from None
-    finally:
-        loader.dispose()
-    marks: dict[PathKey, tuple[int, int]] = {}
-    problems: list[Problem] = []
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise PolicyError([Problem(file, line, 1, "YAML syntax: a character that YAML does not allow")]) from None
+    except (yaml.YAMLError, RecursionError):
+        raise PolicyError([Problem(file, 1, 1, "YAML syntax: the file cannot be parsed")]) from None
     if node is None:
         raise PolicyError([Problem(file, 1, 1, "the file is empty")])
-    data = _build(node, (), marks, problems, file, loader)
-    if problems:
-        raise PolicyError(problems)
-    return Located(data, marks, file)
+    builder = _Builder(file, loader)
+    data = builder.build(node, (), frozenset())
+    if builder.problems:
+        raise PolicyError(builder.problems)
+    return Located(data, builder.marks, file)
 
 
-def _build(
-    node: yaml.Node,
-    path: PathKey,
-    marks: dict[PathKey, tuple[int, int]],
-    problems: list[Problem],
-    file: str,
-    loader: yaml.SafeLoader,
-) -> Any:
-    marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        result: dict[Any, Any] = {}
-        first_seen: dict[Any, int] = {}
+def _at(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+class _Builder:
+    """Turns composed YAML nodes into plain data, recording positions and collecting problems."""
+
+    def __init__(self, file: str, loader: yaml.SafeLoader) -> None:
+        self.file = file
+        self.loader = loader
+        self.marks: dict[PathKey, tuple[int, int]] = {}
+        self.problems: list[Problem] = []
+        self.count = 0
+
+    def problem(self, node: yaml.Node, message: str) -> None:
+        self.problems.append(Problem(self.file, *_at(node), message))
+
+    def build(self, node: yaml.Node, path: PathKey, open_nodes: frozenset[int]) -> Any:
+        self.marks[path] = _at(node)
+        self.count += 1
+        if self.count > MAX_NODES:
+            if self.count == MAX_NODES + 1:
+                self.problem(node, f"the file holds more than {MAX_NODES} values (alias expansion?)")
+            return None
+        if id(node) in open_nodes:
+            self.problem(node, "an alias refers to a value that contains it")
+            return None
+        if len(path) > MAX_DEPTH:
+            self.problem(node, f"nested more than {MAX_DEPTH} levels deep")
+            return None
+        if node.tag not in _SAFE_TAGS:
+            self.problem(node, "custom YAML tags are not allowed")
+            return None
+        inside = open_nodes | {id(node)}
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, inside)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(child, (*path, i), inside) for i, child in enumerate(node.value)]
+        try:
+            return self.loader.construct_object(node)
+        except (yaml.YAMLError, ValueError, TypeError, AttributeError, OverflowError):
+            kind = node.tag.removeprefix(_STANDARD_TAG)
+            self.problem(node, f"not a valid YAML {kind}" if kind != "value" else "not a valid YAML value")
+            return None
+
+    def _mapping(self, node: yaml.MappingNode, path: PathKey, inside: frozenset[int]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        first_seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
-                problems.append(Problem(file, line, col, "a mapping key must be a plain value"))
+                self.problem(key_node, "a mapping key must be a plain value")
                 continue
-            key = loader.construct_object(key_node)
+            key = str(key_node.value)
+            if key == "<<" and key_node.tag.endswith(":merge"):
+                self.problem(key_node, "merge keys (<<) are not supported; write the keys out")
+                continue
             if key in first_seen:
-                line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
-                problems.append(Problem(file, line, col, f"duplicate key '{key}' (first at line {first_seen[key]})"))
+                self.problem(key_node, f"duplicate key '{key}' (first at line {first_seen[key]})")
                 continue
             first_seen[key] = key_node.start_mark.line + 1
-            result[key] = _build(value_node, (*path, str(key)), marks, problems, file, loader)
+            result[key] = self.build(value_node, (*path, key), inside)
             # A key's own position is better than its value's for "unknown key" messages.
-            marks[(*path, str(key))] = (
-                key_node.start_mark.line + 1,
-                key_node.start_mark.column + 1,
-            )
+            self.marks[(*path, key)] = _at(key_node)
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(child, (*path, i), marks, problems, file, loader) for i, child in enumerate(node.value)]
-    return loader.construct_object(node)
 
 
 def load_policy_text(text: str, file: str = "<policy>") -> Policy:

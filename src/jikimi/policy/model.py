@@ -13,7 +13,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 __all__ = [
     "Advertising",
@@ -59,6 +59,24 @@ Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=
 """An identifier used in code and in cross-references: lowercase ASCII, digits and underscores."""
 
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+
+def _not_a_number(value: object) -> object:
+    # pydantic would read 0 as 1970-01-01; a policy date is written as a date (2026-01-01).
+    if isinstance(value, int | float):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+CalendarDate = Annotated[date, BeforeValidator(_not_a_number)]
+
+
+def _plain_int(value: object) -> object:
+    # YAML true and 1.0 would pass as 1; the format version is written as a plain integer.
+    if isinstance(value, bool | float):
+        raise ValueError("the format version is a plain integer, e.g. 1")
+    return value
+
 
 _PERIOD = re.compile(r"^(?:(?P<n>\d+)(?P<unit>[dmy])|permanent)$")
 
@@ -458,12 +476,14 @@ class Role(_Model):
 class Policy(_Model):
     """One service's privacy policy as code."""
 
-    format: Literal[1] = Field(description="Version of the jikimi policy format.")
+    format: Annotated[Literal[1], BeforeValidator(_plain_int)] = Field(
+        description="Version of the jikimi policy format."
+    )
     controller: Controller
     service: Service
     version: Text
-    effective_date: date
-    announced_date: date | None = None
+    effective_date: CalendarDate
+    announced_date: CalendarDate | None = None
     title: str | None = Field(default=None, description="The published title, as the source words it.")
     officers: Officers
     contacts: tuple[Contact, ...] = Field(default=(), description="Customer centres and complaint channels.")

@@ -64,3 +64,17 @@ def test_demo_fails_cleanly_on_an_empty_folder(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", str(tmp_path)])
     assert result.exit_code == 1
     assert "no policy files" in result.stderr
+
+
+def test_unwritable_output_is_a_clean_error(tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "schema.json"
+    result = runner.invoke(app, ["policy", "schema", "-o", str(target)])
+    assert result.exit_code == 1
+    assert f"error: cannot write {target}" in result.stderr
+    assert not isinstance(result.exception, OSError)
+
+
+def test_lint_refuses_a_bad_date() -> None:
+    result = runner.invoke(app, ["policy", "lint", str(DATA / "minimal.yaml"), "--today", "2024-13-01"])
+    assert result.exit_code == 2
+    assert "--today is a date YYYY-MM-DD" in result.output + result.stderr

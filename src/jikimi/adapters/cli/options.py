@@ -21,5 +21,9 @@ def emit(text: str, output: Path | None) -> None:
     """Print ``text``, or write it to ``output`` (UTF-8) when given."""
     if output is None:
         typer.echo(text, nl=False)
-    else:
+        return
+    try:
         output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        typer.echo(f"error: cannot write {output}: {exc.strerror}", err=True)
+        raise typer.Exit(1) from None

@@ -90,7 +90,10 @@ def lint(
     today: Annotated[str | None, typer.Option(help="Check as of this date (YYYY-MM-DD); default today.")] = None,
 ) -> None:
     """Check policies against law.md; print each finding with its rule id and fix (exit 1 on any error)."""
-    as_of = date.fromisoformat(today) if today else date.today()
+    try:
+        as_of = date.fromisoformat(today) if today else date.today()
+    except ValueError:
+        raise typer.BadParameter("--today is a date YYYY-MM-DD") from None
     results = []
     try:
         for file in files:
