@@ -70,3 +70,12 @@ def test_max_length() -> None:
 def test_non_text_is_rejected() -> None:
     with pytest.raises(InvalidValueError, match="expected text"):
         validate("memo", Item(label="memo"), 12345)
+
+
+def test_text_that_cannot_be_encoded_is_refused_without_the_value() -> None:
+    value = "홍길동\udc80비밀"
+    with pytest.raises(InvalidValueError) as info:
+        validate("name", Item(label="성명", format=ItemFormat.TEXT), value)
+    assert "not valid Unicode text" in str(info.value)
+    assert "비밀" not in repr(info.value)
+    assert info.value.__cause__ is None

@@ -29,12 +29,13 @@ __all__ = ["RotationReport", "check_keyring", "key_context", "new_data_key", "ro
 DEK_SIZE = 32
 _CHECK_PREFIX = "kek_check/"
 _INDEX_CHECK = "index_check"
+_CONTEXT_HEAD = len(b"jikimi.dek").to_bytes(2, "big") + b"jikimi.dek"
 
 
 def key_context(subject: str, bucket: str) -> bytes:
     """The encryption context a DEK is wrapped with: length-prefixed subject and bucket."""
-    parts = [b"jikimi.dek", subject.encode(), bucket.encode()]
-    return b"".join(len(p).to_bytes(2, "big") + p for p in parts)
+    s, b = subject.encode(), bucket.encode()
+    return _CONTEXT_HEAD + len(s).to_bytes(2, "big") + s + len(b).to_bytes(2, "big") + b
 
 
 def new_data_key(keyring: Keyring, subject: str, bucket: str) -> tuple[bytes, DataKey]:

@@ -12,9 +12,26 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-__all__ = ["DataKey", "FieldKind", "FieldRow", "IndexRow", "VaultSession", "VaultStore"]
+__all__ = [
+    "DataKey",
+    "FieldKind",
+    "FieldRow",
+    "FieldTuple",
+    "IndexRow",
+    "RawField",
+    "RowReader",
+    "VaultSession",
+    "VaultStore",
+]
+
+#: A field as read for decryption: subject, item, kind, value, key_version, kek_id, wrapped data key.
+RawField = tuple[str, str, int, bytes, int, str, bytes]
+#: A field to write, as :meth:`VaultSession.put_fields` takes it but as a plain tuple: subject, bucket, item, kind,
+#: value. A session may offer ``put_field_tuples(rows: Sequence[FieldTuple])``, the same write without building a
+#: :class:`FieldRow` per field (a fifth of a bulk write's Python time); the vault uses it when present.
+FieldTuple = tuple[str, str, str, int, bytes]
 
 
 class FieldKind(IntEnum):
@@ -124,4 +141,13 @@ class VaultStore(Protocol):
 
     def transaction(self) -> AbstractContextManager[VaultSession]:
         """One atomic unit: committed when the block exits normally, rolled back on an exception."""
+        ...
+
+
+@runtime_checkable
+class RowReader(Protocol):
+    """Optional fast read path of a store; the vault falls back to ``transaction().read_fields`` without it."""
+
+    def read_rows(self, bucket: str, subjects: Sequence[str]) -> list[RawField]:
+        """Every field of ``subjects`` in ``bucket`` with its data key, read atomically, as plain tuples."""
         ...
