@@ -45,3 +45,17 @@ def test_passwords_and_biometrics_are_never_shown() -> None:
 def test_every_format_has_a_masking_rule() -> None:
     for fmt in ItemFormat:
         assert isinstance(mask(Item(label="x", format=fmt), "abcdefghij"), str)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("서울특별시 강남구 테헤란로 1", "서울특별시 강남구 ***"),
+        ("서울특별시 강남구", "서울특별시 ***"),
+        ("서울특별시강남구테헤란로123길45", "서울 ***"),
+        ("테헤란로123 45", "테헤 ***"),
+        ("", ""),
+    ],
+)
+def test_addresses_never_come_back_whole(value: str, shown: str) -> None:
+    assert mask(Item(label="주소", format=ItemFormat.ADDRESS), value) == shown

@@ -98,6 +98,10 @@ class LocalKeyring:
             raise KeyringError(
                 f"key file {os.fspath(path)} does not exist (create one with `jikimi keys init`)"
             ) from None
+        except UnicodeDecodeError:
+            raise KeyringError(f"{os.fspath(path)}: not a jikimi key file (not UTF-8 text)") from None
+        except OSError as exc:
+            raise KeyringError(f"key file {os.fspath(path)}: cannot read it ({exc.strerror})") from None
         return cls.from_json(text, os.fspath(path))
 
     @classmethod
@@ -169,6 +173,8 @@ def init_key_file(path: str | os.PathLike[str], *, index_key: bytes | None = Non
         fd = os.open(os.fspath(path), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         raise KeyFileExistsError(f"key file {os.fspath(path)} exists; jikimi never overwrites a key") from None
+    except OSError as exc:
+        raise KeyringError(f"cannot create key file {os.fspath(path)} ({exc.strerror})") from None
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text + "\n")
     return keyring

@@ -155,9 +155,14 @@ def mask_business_number(value: str) -> str:
 def mask_address(value: str) -> str:
     """Keep the 시/도 and 시/군/구: 서울특별시 강남구 테헤란로 1 -> 서울특별시 강남구 ***."""
     words = value.split()
-    if len(words) <= 2:
-        return (words[0] + " ***") if words else ""
-    return " ".join(words[:2]) + " ***"
+    if len(words) >= 3:
+        return " ".join(words[:2]) + " ***"
+    if not words:
+        return ""
+    # Two words or fewer: only a 시/도 may show ("서울특별시강남구테헤란로123" must not come back whole).
+    first = words[0]
+    region = first if len(words) == 2 and first.endswith(("시", "도")) and len(first) <= 7 else first[:2]
+    return region + " ***"
 
 
 def mask_date(value: str) -> str:

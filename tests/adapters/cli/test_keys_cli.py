@@ -62,3 +62,43 @@ def test_a_missing_key_file_is_a_clear_error(tmp_path: Path) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 1
     assert "does not exist" in result.output
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("sqlite:////nonexistent-dir/x.db", "cannot use the database"),
+        ("postgresql://nobody:secret@127.0.0.1:1/x", "cannot use the database"),
+        ("foo://bar", "not a database URL"),
+        ("notaurl", "not a database URL"),
+    ],
+)
+def test_db_upgrade_with_an_unusable_url_is_one_clean_line(url: str, says: str) -> None:
+    result = runner.invoke(app, ["db", "upgrade", "--db", url])
+    assert result.exit_code == 1
+    assert says in result.output
+    assert "secret" not in result.output  # passwords never printed
+    assert isinstance(result.exception, SystemExit)
+
+
+def test_keys_init_in_a_missing_folder_and_unreadable_key_files(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["keys", "init", "--key-file", str(tmp_path / "no" / "k.key")])
+    assert result.exit_code == 1
+    assert "cannot create key file" in result.output
+    binary = tmp_path / "binary.key"
+    binary.write_bytes(b"\xff\xfe\x00")
+    for bad in (binary, tmp_path):
+        out = runner.invoke(app, ["keys", "rotate", "--key-file", str(bad), "--new-key-file", str(tmp_path / "n.key")])
+        assert out.exit_code == 1
+        assert out.output.startswith("error: ")
+
+
+def test_rotate_with_a_bad_database_leaves_no_new_key_file(tmp_path: Path) -> None:
+    old = tmp_path / "old.key"
+    assert runner.invoke(app, ["keys", "init", "--key-file", str(old)]).exit_code == 0
+    new = tmp_path / "new.key"
+    result = runner.invoke(
+        app, ["keys", "rotate", "--key-file", str(old), "--new-key-file", str(new), "--db", "foo://bar"]
+    )
+    assert result.exit_code == 1
+    assert not new.exists()

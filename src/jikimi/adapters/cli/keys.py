@@ -49,12 +49,13 @@ def rotate(
     store = None
     try:
         old = LocalKeyring.from_file(key_file)
+        # The database first: a bad --db must not leave a new key file behind.
+        store = open_store(db)
         if new_key_file.exists():
             new = LocalKeyring.from_file(new_key_file)
         else:
             new = init_key_file(new_key_file, index_key=old.index_key())
             typer.echo(f"wrote {new_key_file} (KEK {new.kek_id}, mode 0600)")
-        store = open_store(db)
         # Rotation needs no policy, so it calls the vault's key function rather than building an Engine.
         report = rotate_kek(store, old, new, batch_size=batch_size)
     except JikimiError as exc:

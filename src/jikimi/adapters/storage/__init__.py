@@ -8,14 +8,18 @@ speed, performance.md); ``postgresql://`` URLs use psycopg 3. On first use an em
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from jikimi.adapters.storage.schema import ensure_schema, upgrade
 from jikimi.adapters.storage.store import SqlVaultSession, SqlVaultStore
+from jikimi.errors import StorageError
 
 __all__ = [
     "DEFAULT_URL",
@@ -89,21 +93,56 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.connection.driver_connection.execute("BEGIN")
 
 
-def open_store(url: str | None = None, *, schema: str | None = None) -> SqlVaultStore:
-    """Open (and on first use, create) the vault database at ``url`` (see :func:`database_url`)."""
-    engine = create_db_engine(database_url(url), schema=schema)
+T = TypeVar("T")
+
+
+@contextmanager
+def _storage_errors(url: str) -> Iterator[None]:
+    """Driver and URL failures as :class:`StorageError`: one line naming the database, never a traceback."""
+    shown = _safe_display(url)
     try:
+        yield
+    except (ArgumentError, NoSuchModuleError, ModuleNotFoundError, ValueError):
+        raise StorageError(f"{shown}: not a database URL jikimi can use (sqlite:///FILE or postgresql://...)") from None
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StorageError(f"{shown}: cannot use the database: {reason}") from None
+
+
+def _safe_display(url: str) -> str:
+    try:
+        return display_url(url)
+    except (ArgumentError, ValueError):
+        return "the database URL"
+
+
+def _with_engine(url: str | None, schema: str | None, use: Callable[[Engine], T], *, keep: bool) -> T:
+    chosen = database_url(url)
+    with _storage_errors(chosen):
+        engine = create_db_engine(chosen, schema=schema)
+        try:
+            result = use(engine)
+        except BaseException:
+            engine.dispose()  # a refused database leaves no open connection behind
+            raise
+        if not keep:
+            engine.dispose()
+        return result
+
+
+def open_store(url: str | None = None, *, schema: str | None = None) -> SqlVaultStore:
+    """Open (and on first use, create) the vault database at ``url`` (see :func:`database_url`).
+
+    Raises :class:`StorageError` for a URL or database jikimi cannot use, and for a database of a newer jikimi.
+    """
+
+    def _open(engine: Engine) -> SqlVaultStore:
         ensure_schema(engine)
-    except BaseException:
-        engine.dispose()  # a refused database leaves no open connection behind
-        raise
-    return SqlVaultStore(engine)
+        return SqlVaultStore(engine)
+
+    return _with_engine(url, schema, _open, keep=True)
 
 
 def upgrade_database(url: str | None = None, *, schema: str | None = None) -> str:
-    """``jikimi db upgrade``: migrate to this jikimi's head revision; returns it."""
-    engine = create_db_engine(database_url(url), schema=schema)
-    try:
-        return upgrade(engine)
-    finally:
-        engine.dispose()
+    """``jikimi db upgrade``: migrate to this jikimi's head revision; returns it (StorageError if it cannot)."""
+    return _with_engine(url, schema, upgrade, keep=False)

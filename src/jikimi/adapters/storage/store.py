@@ -213,7 +213,10 @@ class SqlVaultSession:
         return sum(self.delete_fields(bucket, subs) for bucket, subs in by_bucket.items())
 
     def keys_page(self, after: tuple[str, str] | None, limit: int) -> list[DataKey]:
-        query = select(data_keys).order_by(data_keys.c.subject, data_keys.c.bucket).limit(limit)
+        # FOR UPDATE (PostgreSQL; SQLite's write lock serialises anyway): a shred and a new put of the same
+        # subject cannot slip in between reading a key here and re-wrapping it in `rewrap`, which would otherwise
+        # overwrite the new key with the old one and make the new data unreadable.
+        query = select(data_keys).order_by(data_keys.c.subject, data_keys.c.bucket).limit(limit).with_for_update()
         if after is not None:
             query = query.where(tuple_(data_keys.c.subject, data_keys.c.bucket) > tuple_(*after))
         return [DataKey(r.subject, r.bucket, r.key_version, r.kek_id, r.wrapped) for r in self._conn.execute(query)]
