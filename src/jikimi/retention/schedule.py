@@ -98,7 +98,8 @@ def on_purpose_end(
     ``held`` are the items whose purposes have ended (on 회원탈퇴: all of them; on withdrawing one consent: the
     items only that purpose used). ``clocks`` gives the times of the subject's other clock events (collection,
     last transaction ...); a rule whose clock start is unknown keeps its items with an unknown expiry.
-    ``conditions`` names the conditional clocks (:data:`CONDITIONAL`) that hold for this subject. An item no rule keeps is destroyed at once (R-RET-1).
+    ``conditions`` names the conditional clocks (:data:`CONDITIONAL`) that hold for this subject. An item no rule
+    keeps is destroyed at once (R-RET-1).
     """
     times: dict[ClockStart, datetime] = dict(clocks or {})
     times[event] = at
