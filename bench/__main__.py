@@ -25,13 +25,18 @@ def table(engine: str, figures: list[Figure]) -> str:
     lines = [
         f"### {engine}",
         "",
-        "| figure | jikimi (median) | min–max | reference | reference (median) | ratio |",
-        "|---|---:|---:|---|---:|---:|",
+        "| figure | jikimi (median) | min–max | target | reference | reference (median) | ratio |",
+        "|---|---:|---:|---|---|---:|---:|",
     ]
     for fig in figures:
         j = Figure.stats(fig.runs)
         fmt = "{:,.3f}" if fig.lower_is_better else "{:,.0f}"
-        cells = [fig.name, f"{fmt.format(j['median'])} {fig.unit}", f"{fmt.format(j['min'])}–{fmt.format(j['max'])}"]
+        cells = [
+            fig.name,
+            f"{fmt.format(j['median'])} {fig.unit}",
+            f"{fmt.format(j['min'])}–{fmt.format(j['max'])}",
+            fig.target,
+        ]
         if fig.reference_runs:
             r = Figure.stats(fig.reference_runs)
             cells += [fig.reference_name, f"{fmt.format(r['median'])} {fig.unit}", f"{j['median'] / r['median']:.2f}"]
