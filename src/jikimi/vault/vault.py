@@ -212,7 +212,10 @@ class Vault:
         wanted = None
         if items is not None:
             for name in items:
-                if storage_kind(self._item(name)) is FieldKind.PASSWORD:
+                plan = self._plans.get(name)
+                if plan is None:
+                    self._item(name)  # raises UnknownItemError
+                elif plan.password:
                     raise NotReadableError(f"item {name!r} is stored one-way; use verify_password (R-SEC-14)")
             wanted = set(items)
         item_ads = self._item_ads
