@@ -60,3 +60,35 @@ def test_diff_prints_the_korean_report() -> None:
     assert "공지 시작일: 2026-01-30까지" in result.output
     backwards = runner.invoke(app, ["policy", "diff", str(DATA / "v2.yaml"), str(MINIMAL)])
     assert backwards.exit_code == 1
+
+
+def _other(tmp_path: Path, old: str, new: str) -> Path:
+    """v2.yaml edited into another service's (or controller's) policy."""
+    text = (DATA / "v2.yaml").read_text("utf-8")
+    assert old in text
+    path = tmp_path / "other.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+def test_diff_refuses_another_services_policy(tmp_path: Path) -> None:
+    other = _other(tmp_path, "  key: example\n", "  key: another\n")
+    result = runner.invoke(app, ["policy", "diff", str(MINIMAL), str(other)])
+    assert result.exit_code == 1
+    assert "not versions of the same service: 'example'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_diff_refuses_another_controllers_policy(tmp_path: Path) -> None:
+    other = _other(tmp_path, "  name: 주식회사 예시\n", "  name: 주식회사 다른회사\n")
+    result = runner.invoke(app, ["policy", "diff", str(MINIMAL), str(other)])
+    assert result.exit_code == 1
+    assert "not versions of the same controller: '주식회사 예시' and '주식회사 다른회사'" in result.output
+
+
+def test_render_refuses_a_previous_version_of_another_service(tmp_path: Path) -> None:
+    other = _other(tmp_path, "  key: example\n", "  key: another\n")
+    result = runner.invoke(app, ["policy", "render", str(other), "--previous", str(MINIMAL), "-f", "md"])
+    assert result.exit_code == 1
+    assert "not versions of the same service" in result.output
+    assert "# 개인정보 처리방침" not in result.output

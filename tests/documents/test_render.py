@@ -9,12 +9,16 @@ from pathlib import Path
 import pytest
 
 from jikimi.documents import build_document, render_policy
+from jikimi.documents.content import item_counts
+from jikimi.documents.document import Table
 from jikimi.documents.wording import AGENCIES
-from jikimi.policy import Policy, load_policy
+from jikimi.policy import Policy, load_policy, load_policy_text
+from jikimi.policy.lint import Severity, lint_yaml
 
 DATA = Path(__file__).parent / "data"
 MINIMAL = Path(__file__).parents[1] / "policy" / "data" / "minimal.yaml"
-EXAMPLES = sorted((Path(__file__).parents[2] / "examples" / "policies").glob("*.yaml"))
+EXAMPLES_DIR = Path(__file__).parents[2] / "examples" / "policies"
+EXAMPLES = sorted(EXAMPLES_DIR.glob("*.yaml"))
 
 MANDATORY = {
     "purposes": "개인정보의 처리 목적",
@@ -214,3 +218,135 @@ def test_every_example_renders_completely(path: Path) -> None:
     assert ("third_parties" in ids) == bool(policy.recipients)
     assert ("children" in ids) == policy.children.admitted
     assert "Internet Explorer" not in render_policy(policy, "html")
+
+
+def _text(section: object) -> str:
+    blocks = getattr(section, "blocks", ())
+    return " ".join(getattr(b, "text", "") + " ".join(getattr(b, "items", ())) for b in blocks)
+
+
+def _variant(old: str, new: str) -> Policy:
+    text = MINIMAL.read_text("utf-8")
+    assert old in text
+    return load_policy_text(text.replace(old, new))
+
+
+def test_no_safety_measures_is_stated_honestly_and_is_a_lint_error(minimal: Policy) -> None:
+    """R-POL-1: the mandatory section never announces measures and then lists none."""
+    assert not any(
+        (minimal.safety_measures.administrative, minimal.safety_measures.technical, minimal.safety_measures.physical)
+    )
+    section = build_document(minimal).section("safety")
+    assert section is not None
+    text = _text(section)
+    assert "다음" not in text
+    assert "하고 있습니다" not in text
+    assert "구체적인 내용은 이 개인정보 처리방침에 아직 적지 않았습니다." in text
+    assert "개인정보 보호책임자에게 문의할 수 있습니다." in text
+    findings = lint_yaml(MINIMAL.read_text("utf-8"), str(MINIMAL))
+    assert ("R-POL-1", Severity.ERROR, "안전성 확보 조치가 없음") in {(f.rule, f.severity, f.message) for f in findings}
+
+
+def test_safety_measures_are_listed_under_their_kind(full: Policy) -> None:
+    section = build_document(full).section("safety")
+    assert section is not None
+    text = _text(section)
+    assert text.startswith("「개인정보 보호법」 제29조에 따라 다음과 같이 안전성 확보에 필요한 조치를 하고 있습니다.")
+    assert "비밀번호 일방향 암호화" in text
+    assert "아직 적지 않았습니다" not in text
+
+
+def test_summary_counts_distinct_items_over_subject_types_and_optional(full: Policy, minimal: Policy) -> None:
+    """Items that differ per subject type count, each item once, and optional items are mentioned."""
+    text = (
+        MINIMAL.read_text("utf-8")
+        .replace(
+            "\nchannels:\n", "\nsubject_types:\n  child: {label: 어린이 회원}\n  adult: {label: 일반 회원}\nchannels:\n"
+        )
+        .replace(
+            "    required: [email, password]\n    purposes",
+            "    required: [email, password]\n"
+            "    optional: [nickname]\n"
+            "    by_subject_type:\n"
+            "      child: {required: [guardian_phone, email]}\n"
+            "      adult: {optional: [email]}\n"
+            "    purposes",
+        )
+        .replace(
+            "  password:\n",
+            "  nickname: {label: 별명}\n  guardian_phone: {label: 법정대리인 휴대전화번호}\n  password:\n",
+        )
+        .replace(
+            "    basis: {kind: contract}\n    items: [email, password]",
+            "    basis: {kind: contract}\n    items: [email, password, nickname, guardian_phone]",
+        )
+    )
+    policy = load_policy_text(text)
+    assert item_counts(policy) == (3, 1)  # email, password, guardian_phone; nickname
+    facts = {lb.name: lb.fact for lb in build_document(policy).labels}
+    assert facts["처리 항목"] == "필수 3개, 선택 1개 항목 (이용자 유형에 따라 다름)"
+    assert {lb.name: lb.fact for lb in build_document(full).labels}["처리 항목"] == "필수 4개, 선택 1개 항목"
+    assert {lb.name: lb.fact for lb in build_document(minimal).labels}["처리 항목"] == "필수 2개 항목"
+
+
+def test_rights_section_states_the_subjects_duties(minimal: Policy) -> None:
+    """제30조①5 asks for 권리·의무: the heading keeps 의무, so the section states the duties."""
+    section = build_document(minimal).section("rights")
+    assert section is not None
+    assert section.title == "정보주체와 법정대리인의 권리·의무 및 행사 방법"
+    text = _text(section)
+    assert "정보주체는 다음 사항을 지켜야 합니다." in text
+    assert "본인의 개인정보를 최신 상태로 정확하게 유지해야 하며" in text
+    assert "다른 사람의 개인정보와 사생활을 침해해서는 안 됩니다." in text
+
+
+def test_sentences_never_end_in_a_colon_list(full: Policy, minimal: Policy) -> None:
+    """R-POL-8: a finished sentence is not followed by ": a, b." — lists are lists."""
+    for policy in (full, minimal):
+        text = render_policy(policy, "md")
+        assert not re.search(r"(니다|합니다)[:：]", text)
+        assert "10일 안에 조치합니다." in text
+
+
+def test_wording_reads_as_korean_prose(full: Policy, minimal: Policy) -> None:
+    md = render_policy(minimal, "md")
+    assert "이 개인정보 처리방침은 2026년 1월 1일부터 적용됩니다." in md
+    assert "받겠습니다" not in md
+    assert "정보주체는 개인정보 침해로 인한 구제를 받기 위해 다음 기관에" in md
+    assert "구제를 받으려면" not in md
+    assert "개인정보 보호책임자: 홍길동 (개인정보 보호책임자, privacy@example.com)" in md
+    titled = _variant(
+        "    name: 홍길동\n    title: 개인정보 보호책임자",
+        "    name: 개인정보 보호책임자\n    title: 개인정보 보호책임자",
+    )
+    assert "- 개인정보 보호책임자: 개인정보 보호책임자 (privacy@example.com)" in render_policy(titled, "md")
+    children = _text(build_document(full).section("children"))
+    assert "처리정지를 요구하거나 동의를 철회할 수 있습니다." in children
+    trustees = _text(build_document(full).section("trustees"))
+    assert "재위탁 제한" in trustees
+    assert "제26조에 따른 사항을" not in trustees
+
+
+def test_no_retention_rule_is_a_sentence_not_an_empty_table() -> None:
+    policy = load_policy(EXAMPLES_DIR / "ooccnnmm.yaml")
+    assert not policy.retention
+    section = build_document(policy).section("retention")
+    assert section is not None
+    assert not any(isinstance(b, Table) for b in section.blocks)
+    assert "따로 보관하는 개인정보는 없습니다." in _text(section)
+    assert {lb.name: lb.fact for lb in build_document(policy).labels}["보유 기간"] == "목적 달성 시 파기"
+
+
+def test_special_items_sentence_uses_the_copula(full: Policy) -> None:
+    policy = load_policy(EXAMPLES_DIR / "ooccnnmm.yaml")
+    text = _text(build_document(policy).section("items"))
+    assert "이 중 고유식별정보·민감정보에 해당하는 항목은 주민등록번호이며, 법령에 근거가 있거나" in text
+
+
+def test_html_layout_numbers_the_toc_once_and_keeps_short_columns_readable(full: Policy) -> None:
+    """The titles carry their numbers, so the list marker is off; narrow cells keep a minimum width."""
+    html = render_policy(full, "html")
+    assert '<li><a href="#purposes">1. 개인정보의 처리 목적</a></li>' in html
+    assert "nav.toc ol { list-style: none;" in html
+    assert "min-width: 5em;" in html
+    assert ".summary h2 { margin-top: 0.5rem; }" in html

@@ -106,3 +106,14 @@ def test_version_history_in_the_rendered_policy(v1: Policy, v2: Policy) -> None:
     assert '<th scope="row">1.0</th><td>2026-01-01</td><td>제정</td>' in html
     assert "새 목적: 이벤트 안내" in html
     assert html.count('<th scope="row">1.1</th>') == 1
+
+
+def test_versions_of_another_service_or_controller_are_refused(v1: Policy) -> None:
+    other_service = variant("  key: example\n", "  key: another\n")
+    with pytest.raises(VersionError, match="not versions of the same service"):
+        diff_policies(v1, other_service)
+    with pytest.raises(VersionError, match="not versions of the same service"):
+        version_history([v1, other_service])
+    other_controller = variant("  name: 주식회사 예시\n", "  name: 주식회사 다른회사\n")
+    with pytest.raises(VersionError, match="not versions of the same controller"):
+        diff_policies(v1, other_controller)

@@ -25,7 +25,7 @@ from jikimi.documents.document import (
 from jikimi.policy.model import BasisKind, ItemCategory, Policy
 from jikimi.policy.summary import describe_retention
 
-__all__ = ["VersionEntry", "build_document", "item_labels"]
+__all__ = ["VersionEntry", "build_document", "item_counts", "item_labels"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +82,7 @@ def _purposes(policy: Policy) -> Section:
     blocks: list[Paragraph | BulletList | Table] = [
         Paragraph(
             "개인정보를 다음 목적으로만 처리합니다. 목적이 바뀌면 미리 알리고, 「개인정보 보호법」 "
-            "제18조에 따라 별도의 동의를 받겠습니다."
+            "제18조에 따라 별도의 동의를 받습니다."
         )
     ]
     if consented:
@@ -141,8 +141,8 @@ def _items(policy: Policy) -> Section:
     if special:
         blocks.append(
             Paragraph(
-                "이 중 고유식별정보 또는 민감정보는 다음과 같으며, 법령에 근거가 있거나 별도의 동의를 받은 "
-                f"경우에만 처리합니다: {', '.join(special)}."
+                f"이 중 고유식별정보·민감정보에 해당하는 항목은 {', '.join(special)}이며, "
+                "법령에 근거가 있거나 별도의 동의를 받은 경우에만 처리합니다."
             )
         )
     if not policy.children.admitted:
@@ -161,6 +161,12 @@ def _retention(policy: Policy) -> Section:
         if rule.basis.purpose:
             basis = f"{policy.purposes[rule.basis.purpose].label} 목적 달성 시까지 필요"
         rows.append((rule.label + note, what, period, basis.removeprefix("근거: ")))
+    if not rows:
+        # Never a header-only table: say plainly that nothing is kept beyond the purpose.
+        only = Paragraph(
+            "개인정보는 처리 목적을 달성하면 지체 없이 파기하며, 그 뒤에 따로 보관하는 개인정보는 없습니다."
+        )
+        return Section("retention", "개인정보의 처리 및 보유 기간", (only,))
     return Section(
         "retention",
         "개인정보의 처리 및 보유 기간",
@@ -198,17 +204,36 @@ def _destruction(policy: Policy) -> Section:
     return Section("destruction", "개인정보의 파기 절차 및 방법", tuple(blocks))
 
 
+def item_counts(policy: Policy) -> tuple[int, int]:
+    """Distinct required and optional items over every channel and subject type (``by_subject_type`` included).
+
+    An item counts once: as required when any channel or subject type requires it, otherwise as optional.
+    """
+    required: set[str] = set()
+    collected: set[str] = set()
+    for key, ch in policy.channels.items():
+        collected |= policy.channel_items(key)
+        required.update(ch.required)
+        for per in ch.by_subject_type.values():
+            required.update(per.required)
+    return len(required), len(collected - required)
+
+
 def _labels(policy: Policy, present: set[str]) -> tuple[Label, ...]:
-    required = {k for ch in policy.channels for k in policy.channels[ch].required}
+    n_required, n_optional = item_counts(policy)
+    items = f"필수 {n_required}개" + (f", 선택 {n_optional}개" if n_optional else "") + " 항목"
+    if any(ch.by_subject_type for ch in policy.channels.values()):
+        items += " (이용자 유형에 따라 다름)"
+    kept = f"{len(policy.retention)}개 기준" if policy.retention else "목적 달성 시 파기"
     out = [
         Label("처리 목적", f"{len(policy.purposes)}개 목적", "purposes"),
-        Label("처리 항목", f"필수 {len(required)}개 항목", "items"),
+        Label("처리 항목", items, "items"),
     ]
     if any(i.category is ItemCategory.UNIQUE_IDENTIFIER for i in policy.items.values()):
         out.append(Label("고유식별정보", "처리함", "items"))
     if any(i.category in {ItemCategory.SENSITIVE, ItemCategory.BIOMETRIC} for i in policy.items.values()):
         out.append(Label("민감정보", "처리함", "items"))
-    out.append(Label("보유 기간", f"{len(policy.retention)}개 기준", "retention"))
+    out.append(Label("보유 기간", kept, "retention"))
     optional = {
         "third_parties": ("제3자 제공", f"{len(policy.recipients)}곳"),
         "trustees": ("처리 위탁", f"{len(policy.trustees)}곳"),

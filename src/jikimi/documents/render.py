@@ -26,10 +26,14 @@ body { font-family: "Noto Sans KR", "Apple SD Gothic Neo", "Malgun Gothic", sans
 h1 { font-size: 1.8rem; } h2 { font-size: 1.3rem; margin-top: 2.5rem; border-bottom: 2px solid #333; }
 table { border-collapse: collapse; width: 100%; margin: 1rem 0; font-size: 0.95rem; }
 caption { text-align: left; font-weight: bold; padding: 0.3rem 0; }
-th, td { border: 1px solid #666; padding: 0.4rem 0.6rem; vertical-align: top; text-align: left; }
+th, td { border: 1px solid #666; padding: 0.4rem 0.6rem; vertical-align: top; text-align: left;
+         min-width: 5em; overflow-wrap: anywhere; }
 thead th { background: #eee; }
-.summary { border: 2px solid #333; padding: 0.5rem 1rem; }
+tbody th { font-weight: 600; background: #fafafa; }
+.summary { border: 2px solid #333; padding: 0.25rem 1rem 0.5rem; margin: 1.5rem 0; }
+.summary h2 { margin-top: 0.5rem; }
 .summary ul { display: flex; flex-wrap: wrap; gap: 0.5rem 1.5rem; list-style: none; padding: 0; }
+nav.toc ol { list-style: none; padding-left: 0; }
 a { color: #0b4ea2; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10.5pt; }

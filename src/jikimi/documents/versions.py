@@ -20,7 +20,7 @@ from jikimi.policy.model import BasisKind, Policy, RetentionRule, parse_period
 from jikimi.policy.statutes import statutes
 from jikimi.policy.summary import describe_retention
 
-__all__ = ["Change", "PolicyDiff", "diff_policies", "version_history"]
+__all__ = ["Change", "PolicyDiff", "diff_policies", "same_service", "version_history"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +83,12 @@ class PolicyDiff:
 
 
 def diff_policies(old: Policy, new: Policy) -> PolicyDiff:
-    """The changes from ``old`` to ``new``; :class:`VersionError` unless ``new`` takes effect later."""
+    """The changes from ``old`` to ``new``.
+
+    :class:`VersionError` unless both are versions of the same service of the same controller (``service.key`` and
+    ``controller.name``) and ``new`` takes effect later.
+    """
+    same_service(old, new)
     if new.effective_date <= old.effective_date:
         raise VersionError(f"the new version ({new.version}) must take effect after the old one ({old.version})")
     changes = (
@@ -104,6 +109,20 @@ def diff_policies(old: Policy, new: Policy) -> PolicyDiff:
         new.notice.material_days,
         changes,
     )
+
+
+def same_service(old: Policy, new: Policy) -> None:
+    """:class:`VersionError` when ``old`` belongs to another service or controller than ``new``."""
+    if old.service.key != new.service.key:
+        raise VersionError(
+            f"not versions of the same service: {old.service.key!r} ({old.service.name}) and "
+            f"{new.service.key!r} ({new.service.name}); compare versions of one service only"
+        )
+    if old.controller.name != new.controller.name:
+        raise VersionError(
+            f"not versions of the same controller: {old.controller.name!r} and {new.controller.name!r}; "
+            "compare versions of one controller's policy only"
+        )
 
 
 def version_history(versions: Sequence[Policy]) -> list[VersionEntry]:

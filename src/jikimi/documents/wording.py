@@ -7,6 +7,7 @@ cookies in current browsers (never Internet Explorer, retired in 2022).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import TYPE_CHECKING
 
 from jikimi.documents.document import Block, BulletList, Paragraph, Section, Table, josa
@@ -20,11 +21,13 @@ __all__ = [
     "AGENCIES",
     "AGENCIES_VERIFIED_ON",
     "BROWSERS",
+    "DUTIES",
     "agencies",
     "automated_decisions",
     "changes",
     "children",
     "cookies",
+    "korean_date",
     "legal_basis",
     "officer",
     "overseas",
@@ -57,6 +60,13 @@ BROWSERS: tuple[tuple[str, str], ...] = (
     ("Firefox", "설정 > 개인 정보 및 보안 > 쿠키 및 사이트 데이터에서 차단하거나 데이터 지우기"),
 )
 
+# The subject's duties (제30조①5 "권리·의무"), in the words of the PIPC guideline's model policy.
+DUTIES: tuple[str, ...] = (
+    "본인의 개인정보를 최신 상태로 정확하게 유지해야 하며, 바뀐 내용은 직접 고치거나 정정을 요구해야 합니다.",
+    "「개인정보 보호법」과 관계 법령을 위반하여 본인이나 다른 사람의 개인정보와 사생활을 침해해서는 안 됩니다.",
+    "다른 사람의 개인정보를 도용하거나 허락 없이 이용해서는 안 됩니다.",
+)
+
 _BASIS = {
     BasisKind.CONSENT: "정보주체의 동의 (「개인정보 보호법」 제15조제1항제1호)",
     BasisKind.STATUTE: "법률의 특별한 규정 또는 법령상 의무 준수 (「개인정보 보호법」 제15조제1항제2호)",
@@ -76,6 +86,11 @@ _VERIFY = {
     RepresentativeVerification.FAX: "동의서를 팩스로 받는 방법",
     RepresentativeVerification.SMS: "문자메시지로 동의 표시를 받는 방법",
 }
+
+
+def korean_date(day: date) -> str:
+    """A date as Korean prose writes it: ``2026년 1월 1일``."""
+    return f"{day.year}년 {day.month}월 {day.day}일"
 
 
 def legal_basis(basis: LegalBasis) -> str:
@@ -122,8 +137,10 @@ def trustees(policy: Policy) -> Section | None:
         "개인정보 처리업무의 위탁",
         (
             Paragraph(
-                "원활한 서비스 제공을 위해 다음 업무를 위탁합니다. 위탁 계약에 「개인정보 보호법」 제26조에 "
-                "따른 사항을 정하고 수탁자가 개인정보를 안전하게 처리하는지 감독합니다."
+                "개인정보 처리업무를 다음과 같이 위탁하고 있습니다. 위탁 계약에는 「개인정보 보호법」 제26조에 "
+                "따라 위탁 업무 수행 목적 외 개인정보 처리 금지, 기술적·관리적 보호조치, 재위탁 제한, "
+                "수탁자에 대한 관리·감독, 손해배상 책임에 관한 사항을 정하며, 수탁자가 개인정보를 안전하게 "
+                "처리하는지 감독합니다."
             ),
             Table("수탁자와 위탁 업무", ("수탁자", "위탁 업무", "보유 기간"), rows),
         ),
@@ -195,9 +212,11 @@ def cookies(policy: Policy) -> Section | None:
     blocks.append(
         Paragraph(
             "이용자는 쿠키 저장을 거부할 수 있습니다. 다만 쿠키 저장을 거부하면 로그인이 필요한 일부 서비스를 "
-            "이용하기 어려울 수 있습니다." + (f" {c.refusal}" if c.refusal else "")
+            "이용하기 어려울 수 있습니다."
         )
     )
+    if c.refusal:
+        blocks.append(Paragraph(f"그 밖의 거부 방법: {c.refusal}"))
     blocks.append(Table("브라우저별 쿠키 거부 방법", ("브라우저", "방법"), BROWSERS))
     return Section("cookies", "개인정보 자동 수집 장치의 설치·운영 및 거부", tuple(blocks))
 
@@ -234,8 +253,8 @@ def children(policy: Policy) -> Section | None:
     who = minors(ch.age_threshold)
     blocks: list[Block] = [
         Paragraph(
-            f"{who}의 개인정보를 처리하려면 「개인정보 보호법」 제22조의2에 따라 법정대리인의 "
-            "동의를 받고, 동의한 사람이 법정대리인인지 확인합니다."
+            f"{who}의 개인정보를 처리할 때에는 「개인정보 보호법」 제22조의2에 따라 법정대리인의 "
+            "동의를 받으며, 동의한 사람이 법정대리인인지 확인합니다."
         )
     ]
     if ch.verification_methods:
@@ -251,7 +270,9 @@ def children(policy: Policy) -> Section | None:
     if ch.no_advertising:
         blocks.append(Paragraph(f"{who}에게는 광고성 정보를 보내지 않습니다."))
     blocks.append(
-        Paragraph(f"법정대리인은 {who}의 개인정보에 대해 열람, 정정·삭제, 처리정지와 동의 철회를 요구할 수 있습니다.")
+        Paragraph(
+            f"법정대리인은 {who}의 개인정보에 대해 열람, 정정·삭제, 처리정지를 요구하거나 동의를 철회할 수 있습니다."
+        )
     )
     return Section("children", f"{who}의 개인정보 처리", tuple(blocks))
 
@@ -267,12 +288,12 @@ def rights(policy: Policy) -> Section:
                 "개인정보 처리정지 요구와 동의 철회 (제37조)",
             )
         ),
-        Paragraph(
-            f"권리는 다음 방법으로 행사할 수 있으며, 요구를 받은 날부터 10일 안에 조치합니다: {', '.join(r.channels)}."
-        ),
+        Paragraph("권리는 다음 방법으로 행사할 수 있으며, 요구를 받은 날부터 10일 안에 조치합니다."),
+        BulletList(r.channels),
     ]
     if r.self_service:
-        blocks.append(Paragraph(f"직접 확인하고 고칠 수 있는 메뉴: {', '.join(r.self_service)}."))
+        blocks.append(Paragraph("다음 메뉴에서 직접 열람하거나 고칠 수도 있습니다."))
+        blocks.append(BulletList(r.self_service))
     if r.agents_allowed:
         proof = r.agent_proof or "개인정보 보호위원회가 고시한 서식에 따른 위임장"
         blocks.append(
@@ -291,12 +312,29 @@ def rights(policy: Policy) -> Section:
             "규정이 있는 경우에는 열람이나 처리정지 요구가 제한될 수 있습니다."
         )
     )
+    # 제30조①5 asks for the subject's 권리·의무: the duties, phrased as the PIPC guideline's model policy does.
+    blocks.append(Paragraph("정보주체는 다음 사항을 지켜야 합니다."))
+    blocks.append(BulletList(DUTIES))
     return Section("rights", "정보주체와 법정대리인의 권리·의무 및 행사 방법", tuple(blocks))
 
 
 def safety(policy: Policy) -> Section:
     s = policy.safety_measures
-    blocks: list[Block] = [Paragraph("「개인정보 보호법」 제29조에 따라 다음 안전성 확보 조치를 하고 있습니다.")]
+    if not (s.administrative or s.technical or s.physical):
+        # Never announce measures and then list none; lint reports this policy as an R-POL-1 error.
+        return Section(
+            "safety",
+            "개인정보의 안전성 확보 조치",
+            (
+                Paragraph(
+                    "「개인정보 보호법」 제29조에 따른 안전성 확보 조치의 구체적인 내용은 이 개인정보 처리방침에 "
+                    "아직 적지 않았습니다. 시행하고 있는 조치는 개인정보 보호책임자에게 문의할 수 있습니다."
+                ),
+            ),
+        )
+    blocks: list[Block] = [
+        Paragraph("「개인정보 보호법」 제29조에 따라 다음과 같이 안전성 확보에 필요한 조치를 하고 있습니다.")
+    ]
     for name, measures in (
         ("관리적 조치", s.administrative),
         ("기술적 조치", s.technical),
@@ -309,7 +347,9 @@ def safety(policy: Policy) -> Section:
 
 
 def _contact_line(name: str, *parts: str | None) -> str:
-    extra = ", ".join(p for p in parts if p)
+    # A source that names only a title gives it as the name too: never "책임자 (책임자)".
+    own = name.partition(": ")[2]
+    extra = ", ".join(dict.fromkeys(p for p in parts if p and p != own))
     return f"{name} ({extra})" if extra else name
 
 
@@ -329,8 +369,8 @@ def officer(policy: Policy) -> Section:
         "개인정보 보호책임자와 담당부서",
         (
             Paragraph(
-                "개인정보 처리에 관한 문의, 불만 처리와 피해 구제는 다음 책임자와 부서에 요청할 수 있으며, "
-                "지체 없이 답변하고 처리합니다."
+                "개인정보 처리와 관련한 문의, 불만 처리, 피해 구제는 다음 책임자와 담당자에게 요청할 수 "
+                "있으며, 요청을 받으면 지체 없이 답변하고 처리합니다."
             ),
             BulletList(tuple(lines)),
         ),
@@ -349,7 +389,9 @@ def remedies(policy: Policy) -> Section:
         "remedies",
         "권익침해 구제 방법",
         (
-            Paragraph("개인정보 침해로 인한 구제를 받으려면 다음 기관에 분쟁 조정이나 상담을 신청할 수 있습니다."),
+            Paragraph(
+                "정보주체는 개인정보 침해로 인한 구제를 받기 위해 다음 기관에 분쟁 조정이나 상담을 신청할 수 있습니다."
+            ),
             Table("권익침해 구제 기관", ("기관", "전화", "누리집"), rows),
         ),
     )
@@ -366,7 +408,7 @@ def changes(policy: Policy, history: Sequence[VersionEntry]) -> Section:
         "changes",
         "개인정보 처리방침의 변경",
         (
-            Paragraph(f"이 개인정보 처리방침은 {policy.effective_date.isoformat()}부터 적용됩니다."),
+            Paragraph(f"이 개인정보 처리방침은 {korean_date(policy.effective_date)}부터 적용됩니다."),
             Paragraph(
                 f"내용을 바꾸면 시행 {n.minor_days}일 전부터 {where}에 알립니다. 수집하는 항목을 늘리거나 "
                 f"이용 목적·제공 범위를 넓히는 중요한 변경은 시행 {n.material_days}일 전부터 알리고, "
