@@ -1,4 +1,4 @@
-"""``python -m bench [--quick]``: the vault benchmarks on SQLite (and PostgreSQL if JIKIMI_BENCH_POSTGRES_URL is set).
+"""``python -m bench [--quick]``: vault and consent benchmarks on SQLite (PostgreSQL with JIKIMI_BENCH_POSTGRES_URL).
 
 Writes ``bench/results/<date>-<engine>.json`` and prints a Markdown table per engine. Benchmarks are not tests:
 nothing here asserts a timing.
@@ -14,6 +14,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.consent import run_consent_benchmarks
 from bench.vault import Figure, databases, run_vault_benchmarks
 
 __all__ = ["main"]
@@ -62,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     for engine in engines:
         print(f"{engine}: {subjects:,} subjects x 8 fields, {args.runs} runs after a warm-up", file=sys.stderr)
         with databases(engine, pg_url) as open_db:
-            figures = run_vault_benchmarks(open_db, subjects, args.runs, lambda msg: print(f"  {msg}", file=sys.stderr))
+            log = lambda msg: print(f"  {msg}", file=sys.stderr)  # noqa: E731  (one shared progress printer)
+            figures = run_vault_benchmarks(open_db, subjects, args.runs, log)
+            figures += run_consent_benchmarks(open_db, subjects, args.runs, log)
         result = {
             "date": today,
             "engine": engine,

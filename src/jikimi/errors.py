@@ -14,8 +14,13 @@
     │   └── IntegrityError      a ciphertext failed authentication: tampered with, or moved to another field
     ├── KeyringError            a key file or KEK is missing, malformed or does not match the database
     │   └── KeyFileExistsError  ``keys init`` refuses to overwrite an existing key file
-    └── StorageError            the database cannot be used as is
-        └── SchemaError         created by a newer jikimi (unknown revision) or older and not yet upgraded
+    ├── StorageError            the database cannot be used as is
+    │   └── SchemaError         created by a newer jikimi (unknown revision) or older and not yet upgraded
+    └── ConsentError            a collection or consent operation was refused; nothing was written
+        ├── CollectionError     data or consents do not fit the channel (names channel, item, purpose, rule id)
+        │   └── ChildrenError   a child cannot join as asked (R-CHILD): no representative, children not admitted
+        ├── DuplicateSubjectError  a sign-up matches an existing subject's blind-indexed identity
+        └── UnknownSubjectError    no subject with that internal id
 
 Messages never contain personal data: they name files, lines, fields and items, never values.
 """
@@ -25,6 +30,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "ChildrenError",
+    "CollectionError",
+    "ConsentError",
+    "DuplicateSubjectError",
     "IntegrityError",
     "InvalidValueError",
     "JikimiError",
@@ -38,6 +47,7 @@ __all__ = [
     "StatuteError",
     "StorageError",
     "UnknownItemError",
+    "UnknownSubjectError",
     "VaultError",
     "VersionError",
 ]
@@ -122,3 +132,28 @@ class LintError(JikimiError):
 
 class VersionError(JikimiError):
     """Two versions of a policy cannot be compared or ordered."""
+
+
+class ConsentError(JikimiError):
+    """A collection, consent or withdrawal was refused. Messages name channels, items, purposes and rule ids only."""
+
+
+class CollectionError(ConsentError):
+    """Data or consents do not fit the channel; ``rule`` is the law.md rule id enforced (e.g. ``R-CON-5``)."""
+
+    def __init__(self, message: str, rule: str) -> None:
+        self.rule = rule
+        super().__init__(f"{message} ({rule})")
+
+
+class ChildrenError(CollectionError):
+    """A child below the policy's age threshold cannot join as asked (R-CHILD-1..3)."""
+
+
+class DuplicateSubjectError(ConsentError):
+    """A sign-up's blind-indexed identity (e.g. a phone number) already belongs to a subject; the message names the
+    item, never the value."""
+
+
+class UnknownSubjectError(ConsentError):
+    """No subject with that internal id."""

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from jikimi.adapters.cli import app
 from jikimi.adapters.storage import open_store
+from jikimi.adapters.storage.schema import head_revision
 from jikimi.policy import load_policy
 from jikimi.vault import Argon2Params, LocalKeyring, PasswordHashing, Vault
 
@@ -31,7 +32,7 @@ def test_db_upgrade_uses_the_environment(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("JIKIMI_DATABASE_URL", f"sqlite:///{tmp_path / 'env.db'}")
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "revision 0001" in result.output
+    assert f"revision {head_revision()}" in result.output
     assert (tmp_path / "env.db").exists()
 
 

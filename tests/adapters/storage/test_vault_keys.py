@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import text
 
 from jikimi.adapters.storage import SqlVaultStore, open_store, upgrade_database
+from jikimi.adapters.storage.schema import head_revision
 from jikimi.errors import IntegrityError, KeyringError, SchemaError
 from jikimi.policy import Policy
 from jikimi.vault import LocalKeyring, PasswordHashing, Vault
@@ -155,8 +156,8 @@ def test_a_database_from_a_newer_jikimi_is_refused(database: Database) -> None:
 
 
 def test_upgrade_is_idempotent_and_first_use_migrates(database: Database) -> None:
-    assert upgrade_database(database.url, schema=database.schema) == "0001"
-    assert upgrade_database(database.url, schema=database.schema) == "0001"
+    assert upgrade_database(database.url, schema=database.schema) == head_revision()
+    assert upgrade_database(database.url, schema=database.schema) == head_revision()
     database.open()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from jikimi.adapters.cli.consent import consent_app
 from jikimi.adapters.cli.db import db_app
 from jikimi.adapters.cli.demo import demo
 from jikimi.adapters.cli.keys import keys_app
@@ -21,6 +22,7 @@ app = typer.Typer(
 app.add_typer(policy_app, name="policy")
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
+app.add_typer(consent_app, name="consent")
 app.command("demo")(demo)
 
 

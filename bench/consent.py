@@ -1,0 +1,125 @@
+"""Consent benchmarks through the public Python API, each beside its physical reference measured in the same run.
+
+Figures (rates, higher is better):
+
+- sign-ups: ``Engine.collect`` of a new subject with 8 items and 4 consents (one transaction each: vault fields,
+  blind-index duplicate check, subject record, 5 ledger events); no password item, so argon2id is not counted;
+- consent checks: ``Engine.may_use`` of cached subjects, in-process;
+- ledger verification: ``Engine.verify_consents`` (read from the database and re-hashed), and the in-memory walk
+  of the same stored records; reference: raw SHA-256 chaining of the same bodies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from bench.vault import Figure, record
+from jikimi.adapters.storage import SqlVaultStore
+from jikimi.adapters.storage.consent_store import SqlConsentStore
+from jikimi.clock import FixedClock
+from jikimi.consent.ledger import to_record, verify
+from jikimi.engine import Engine
+from jikimi.policy import Policy, load_policy_text
+from jikimi.policy.model import ConsentMethod
+from jikimi.vault import LocalKeyring
+
+__all__ = ["CONSENT_POLICY", "run_consent_benchmarks"]
+
+CONSENT_POLICY = """
+format: 1
+controller: {name: 주식회사 예시}
+service: {key: bench, name: 벤치마크}
+version: "1"
+effective_date: 2026-01-01
+officers: {privacy_officer: {name: 홍길동}}
+items:
+  name: {label: 이름, format: name}
+  phone: {label: 휴대전화번호, format: phone, searchable: true}
+  email: {label: 이메일, format: email}
+  address: {label: 주소, format: address}
+  birth: {label: 생년월일, format: date}
+  ip: {label: 접속 IP, category: auto_generated, format: ip_address}
+  login: {label: 아이디, format: login_id}
+  memo: {label: 메모}
+channels:
+  signup: {label: 가입, kind: signup, required: [name, phone, email, address, birth, ip, login, memo],
+           purposes: [membership, statistics, recommendations, marketing, survey]}
+purposes:
+  membership: {label: 회원 관리, basis: {kind: contract}, items: [name, phone, email, address, birth, ip, login, memo]}
+  statistics: {label: 통계, basis: {kind: consent}, consent: required, items: [ip, birth]}
+  recommendations: {label: 추천, basis: {kind: consent}, consent: optional, items: [birth, address]}
+  marketing: {label: 마케팅, basis: {kind: consent}, consent: optional, marketing: true, items: [phone, email]}
+  survey: {label: 설문, basis: {kind: consent}, consent: optional, items: [email]}
+retention:
+  - {key: membership, label: 회원, items: [name], period: 0d, starts: withdrawal, basis: {purpose: membership}}
+children: {admitted: false}
+destruction: {procedure: 파기, electronic: 영구 삭제}
+rights: {channels: [웹]}
+"""
+CONSENTS = {"statistics": True, "recommendations": True, "marketing": True, "survey": True}
+NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
+
+
+def _engine(policy: Policy, store: SqlVaultStore) -> Engine:
+    return Engine(policy, SqlConsentStore.over(store), LocalKeyring.generate(), FixedClock(NOW))
+
+
+def _raw_chain(payloads: list[bytes]) -> float:
+    start = time.perf_counter()
+    prev = bytes(32)
+    for payload in payloads:
+        prev = hashlib.sha256(prev + payload).digest()
+    return len(payloads) / (time.perf_counter() - start)
+
+
+def run_consent_benchmarks(
+    open_db: Callable[[], tuple[SqlVaultStore, str, str | None]], subjects: int, runs: int, log: Callable[[str], None]
+) -> list[Figure]:
+    """Measure the figures of the module doc; ``subjects`` is capped at 20,000 sign-ups per run."""
+    policy = load_policy_text(CONSENT_POLICY)
+    n = min(subjects, 20_000)
+    signups = Figure("sign-up, 8 items + 4 consents (1 tx each)", "subjects/s", target=">= 4,000")
+    checks = Figure("consent check (may_use, in-process)", "checks/s", target=">= 2,000,000")
+    verify_db = Figure("ledger verification (from the database)", "events/s", target=">= 500,000")
+    walk = Figure("ledger verification (in memory)", "events/s", reference_name="raw SHA-256 chaining")
+    for run in range(runs + 1):
+        store, _url, _schema = open_db()
+        engine = _engine(policy, store)
+        start = time.perf_counter()
+        ids = [
+            engine.collect("signup", None, record(i), CONSENTS, ConsentMethod.WEB_CLICK, "bench").subject
+            for i in range(n)
+        ]
+        signup_rate = n / (time.perf_counter() - start)
+        pairs = [("email", "marketing"), ("ip", "statistics"), ("name", "membership"), ("memo", "survey")] * 25_000
+        probes = [(ids[i % len(ids)], item, purpose) for i, (item, purpose) in enumerate(pairs)]
+        may_use = engine.may_use
+        start = time.perf_counter()
+        for subject, item, purpose in probes:
+            may_use(subject, item, purpose, NOW)
+        check_rate = len(probes) / (time.perf_counter() - start)
+        start = time.perf_counter()
+        result = engine.verify_consents()
+        db_rate = result.events / (time.perf_counter() - start)
+        assert result.ok
+        events = [e for subject in ids[:2000] for e in engine.consents.events(subject)]
+        events.sort(key=lambda e: e.seq)
+        events = [e for e in events if e.seq <= len(events)]
+        records = [to_record(e) for e in events]
+        start = time.perf_counter()
+        verify([records])
+        walk_rate = len(records) / (time.perf_counter() - start)
+        raw_rate = _raw_chain([body for _, _, body, _, _ in records])
+        store.close()
+        if run == 0:
+            continue  # warm-up
+        signups.runs.append(signup_rate)
+        checks.runs.append(check_rate)
+        verify_db.runs.append(db_rate)
+        walk.runs.append(walk_rate)
+        walk.reference_runs.append(raw_rate)
+        log(f"consent run {run}: {signup_rate:,.0f} sign-ups/s, {check_rate:,.0f} checks/s, {db_rate:,.0f} events/s")
+    return [signups, checks, verify_db, walk]

@@ -1,0 +1,252 @@
+"""Collection rules: given a policy, a channel, a subject type, data and consents, what may be stored.
+
+:func:`plan_collection` is pure: it reads the policy and returns a :class:`CollectionPlan` (items to store, the
+consents to record, whether the subject is a child and waits for approval), or raises
+:class:`~jikimi.errors.CollectionError` naming the channel, item or purpose and the rule id:
+
+- unknown channel or subject type, or a subject type the channel does not take;
+- an item the channel does not declare for the subject type (R-CON-5), or one that no purpose in force serves;
+- a required item missing (R-CON-5);
+- a consent to a topic the policy lacks, or to a purpose that rests on another legal basis (R-CON-1);
+- a required consent refused or not given: which one, and that the service needs it (R-CON-4). Refused optional
+  consents never block (R-CON-4);
+- a unique identifier without its separate consent or a statute, an RRN without a statute, sensitive data without
+  its separate consent or a statute (R-CON-6);
+- a consent method the channel (or policy) does not list (R-CON-2);
+- children's rules, delegated to :mod:`jikimi.consent.children`.
+
+Value formats are checked by the vault when the plan is stored (nothing is written if one fails).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Set
+from dataclasses import dataclass
+from datetime import datetime
+
+from jikimi.consent.children import check_child
+from jikimi.consent.model import NIGHT, SENSITIVE, UNIQUE_IDENTIFIERS, Representative, is_topic
+from jikimi.errors import ChildrenError, CollectionError
+from jikimi.policy.model import BasisKind, Channel, ChannelKind, ConsentMethod, ItemCategory, ItemFormat, Policy
+
+__all__ = ["CollectionPlan", "channel_items", "plan_collection", "required_topics"]
+
+_SENSITIVE = frozenset({ItemCategory.SENSITIVE, ItemCategory.BIOMETRIC})
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionPlan:
+    """What a valid collection stores and records. ``grants`` maps each newly granted topic to the items it covers;
+    ``collected`` maps the channel's non-consent purposes in play to theirs; ``identity`` names the searchable
+    required items a new sign-up must not share with an existing subject."""
+
+    channel: str
+    subject_type: str | None
+    items: Mapping[str, str]
+    grants: Mapping[str, tuple[str, ...]]
+    collected: Mapping[str, tuple[str, ...]]
+    child: bool
+    pending: bool
+    identity: tuple[str, ...]
+
+
+def channel_items(policy: Policy, channel: Channel, subject_type: str | None) -> tuple[set[str], set[str]]:
+    """(declared, required) items of ``channel`` for ``subject_type``: the common ones plus the type's own."""
+    declared = set(channel.required) | set(channel.optional)
+    required = set(channel.required)
+    per_type = channel.by_subject_type.get(subject_type or "")
+    if per_type is not None:
+        declared |= set(per_type.required) | set(per_type.optional)
+        required |= set(per_type.required)
+    return declared, required
+
+
+def required_topics(policy: Policy, channel: Channel) -> list[str]:
+    """The channel's purposes that rest on a consent the service needs (``consent: required`` or unstated)."""
+    return [
+        key
+        for key in channel.purposes
+        if policy.purposes[key].basis.kind is BasisKind.CONSENT and policy.purposes[key].consent != "optional"
+    ]
+
+
+def plan_collection(
+    policy: Policy,
+    channel_key: str,
+    subject_type: str | None,
+    data: Mapping[str, str],
+    consents: Mapping[str, bool],
+    method: ConsentMethod | None,
+    now: datetime,
+    *,
+    representative: Representative | None = None,
+    already: Set[str] = frozenset(),
+    existing: bool = False,
+) -> CollectionPlan:
+    """Check a collection against the policy (see the module doc). ``already`` holds the topics an existing subject
+    has granted before; ``existing`` says the data joins a subject that exists (no identity or child check)."""
+    channel = policy.channels.get(channel_key)
+    if channel is None:
+        raise CollectionError(f"channel {channel_key!r} is not declared in the policy", "R-CON-5")
+    _check_subject_type(policy, channel_key, channel, subject_type)
+    declared, required = channel_items(policy, channel, subject_type)
+    given = {key: value for key, value in data.items() if not (value == "" and key not in required)}
+    for key in sorted(given):
+        if key not in declared:
+            raise CollectionError(
+                f"channel {channel_key!r} does not collect item {key!r}" + _for_type(subject_type), "R-CON-5"
+            )
+    for key in sorted(required):
+        if not given.get(key):
+            raise CollectionError(f"channel {channel_key!r} requires item {key!r}" + _for_type(subject_type), "R-CON-5")
+    granted = _check_consents(policy, channel_key, channel, consents, already, method)
+    child = False
+    if not existing:
+        child = check_child(policy, channel_key, subject_type or "", declared, required, given, representative, now)
+    if child and policy.children.no_advertising:
+        for topic in sorted(granted):
+            if _is_marketing(policy, topic):
+                raise ChildrenError(f"the service sends no advertising to children; topic {topic!r}", "R-CHILD-6")
+    in_force = granted | set(already)
+    collected = _collected(policy, channel, given)
+    _check_purposes(policy, channel_key, given, in_force, collected)
+    _check_special(policy, given, in_force, collected)
+    grants = {topic: _topic_items(policy, topic, given) for topic in sorted(granted - set(already))}
+    identity: tuple[str, ...] = ()
+    if not existing and channel.kind is ChannelKind.SIGNUP:
+        identity = tuple(sorted(k for k in required if policy.items[k].searchable))
+    return CollectionPlan(
+        channel=channel_key,
+        subject_type=subject_type,
+        items=dict(given),
+        grants=grants,
+        collected=collected,
+        child=child,
+        pending=channel.approval and not existing,
+        identity=identity,
+    )
+
+
+def _for_type(subject_type: str | None) -> str:
+    return f" for subject type {subject_type!r}" if subject_type else ""
+
+
+def _check_subject_type(policy: Policy, key: str, channel: Channel, subject_type: str | None) -> None:
+    if subject_type is None:
+        if channel.subject_types or channel.by_subject_type:
+            kinds = ", ".join(channel.subject_types or tuple(channel.by_subject_type))
+            raise CollectionError(f"channel {key!r} needs a subject type ({kinds})", "R-CON-5")
+        return
+    if subject_type not in policy.subject_types:
+        raise CollectionError(f"subject type {subject_type!r} is not declared in the policy", "R-CON-5")
+    if channel.subject_types and subject_type not in channel.subject_types:
+        raise CollectionError(f"channel {key!r} does not take subject type {subject_type!r}", "R-CON-5")
+
+
+def _check_consents(
+    policy: Policy,
+    key: str,
+    channel: Channel,
+    consents: Mapping[str, bool],
+    already: Set[str],
+    method: ConsentMethod | None,
+) -> set[str]:
+    for topic, value in consents.items():
+        if not isinstance(value, bool):
+            raise CollectionError(f"consent to {topic!r} is given as true or false", "R-CON-1")
+        if not is_topic(policy, topic):
+            purpose = policy.purposes.get(topic)
+            if purpose is None:
+                raise CollectionError(f"the policy asks no consent to {topic!r}: no such purpose", "R-CON-1")
+            raise CollectionError(
+                f"purpose {topic!r} rests on {purpose.basis.kind.value}, not on consent; it takes no consent", "R-CON-1"
+            )
+    granted = {topic for topic, value in consents.items() if value}
+    for topic in required_topics(policy, channel):
+        if topic not in granted and topic not in already:
+            label = policy.purposes[topic].label
+            raise CollectionError(
+                f"channel {key!r} needs consent to purpose {topic!r} ({label}); the service cannot be provided "
+                "without it. Optional consents may be refused",
+                "R-CON-4",
+            )
+    for topic in sorted(granted):
+        base = topic.partition(":")[0]
+        if ":" in topic and base not in granted and base not in already:
+            raise CollectionError(f"consent to {topic!r} needs consent to purpose {base!r} too", "R-MKT-1")
+        if topic.endswith(":" + NIGHT) and not any(
+            t.startswith(base + ":") and t != topic for t in granted | set(already)
+        ):
+            raise CollectionError(f"night-time consent {topic!r} needs a channel consent first", "R-MKT-4")
+    if granted:
+        allowed = channel.methods or policy.consent_methods
+        if method is None:
+            raise CollectionError("a consent needs the method it was given by", "R-CON-2")
+        if allowed and method not in allowed:
+            raise CollectionError(f"channel {key!r} does not take consent by {method.value!r}", "R-CON-2")
+    return granted
+
+
+def _is_marketing(policy: Policy, topic: str) -> bool:
+    purpose = policy.purposes.get(topic.partition(":")[0])
+    return purpose is not None and purpose.marketing
+
+
+def _collected(policy: Policy, channel: Channel, given: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for key in channel.purposes:
+        purpose = policy.purposes[key]
+        if purpose.basis.kind is BasisKind.CONSENT:
+            continue
+        items = tuple(sorted(set(purpose.items) & set(given)))
+        if items:
+            out[key] = items
+    return out
+
+
+def _serving(policy: Policy, item: str, in_force: Set[str], collected: Mapping[str, tuple[str, ...]]) -> list[str]:
+    return [key for key in (*collected, *in_force) if key in policy.purposes and item in policy.purposes[key].items]
+
+
+def _check_purposes(
+    policy: Policy, key: str, given: Mapping[str, str], in_force: Set[str], collected: Mapping[str, tuple[str, ...]]
+) -> None:
+    for item in sorted(given):
+        if not _serving(policy, item, in_force, collected):
+            raise CollectionError(
+                f"item {item!r} on channel {key!r} serves no purpose in force (an optional consent it needs was not "
+                "given); it is not kept",
+                "R-CON-5",
+            )
+
+
+def _check_special(
+    policy: Policy, given: Mapping[str, str], in_force: Set[str], collected: Mapping[str, tuple[str, ...]]
+) -> None:
+    for item in sorted(given):
+        declared = policy.items[item]
+        # A statute purpose of the channel that lists the item is the legal basis of 제24조①2 / 제23조①2.
+        statute = any(
+            policy.purposes[p].basis.kind is BasisKind.STATUTE and item in items for p, items in collected.items()
+        )
+        if declared.format is ItemFormat.RRN and not statute:
+            raise CollectionError(f"item {item!r} (주민등록번호) needs a statute that requires it", "R-CON-6")
+        if declared.category is ItemCategory.UNIQUE_IDENTIFIER and not statute and UNIQUE_IDENTIFIERS not in in_force:
+            raise CollectionError(
+                f"item {item!r} is a unique identifier: it needs the separate consent {UNIQUE_IDENTIFIERS!r} "
+                "or a statute",
+                "R-CON-6",
+            )
+        if declared.category in _SENSITIVE and not statute and SENSITIVE not in in_force:
+            raise CollectionError(
+                f"item {item!r} is sensitive: it needs the separate consent {SENSITIVE!r} or a statute", "R-CON-6"
+            )
+
+
+def _topic_items(policy: Policy, topic: str, given: Mapping[str, str]) -> tuple[str, ...]:
+    if topic == UNIQUE_IDENTIFIERS:
+        return tuple(sorted(k for k in given if policy.items[k].category is ItemCategory.UNIQUE_IDENTIFIER))
+    if topic == SENSITIVE:
+        return tuple(sorted(k for k in given if policy.items[k].category in _SENSITIVE))
+    purpose = policy.purposes[topic.partition(":")[0]]
+    return tuple(sorted(set(purpose.items) & set(given)))

@@ -1,0 +1,259 @@
+"""The consent ledger: append-only, hash-chained events, their verification and their receipts.
+
+One chain runs over every event of a database in ``seq`` order (1, 2, 3 ...): each event's ``hash`` is
+``SHA-256(prev_hash || canonical(event))`` and the first event's ``prev_hash`` is 32 zero bytes. Deleting, editing,
+reordering or inserting an event breaks the chain at that point; :func:`verify` reports the first broken link.
+Two writers that race for the same ``seq`` cannot fork the chain: the store's primary key refuses the second.
+
+The canonical encoding is compact JSON (sorted keys, UTF-8, no spaces) of every field but the hashes, with the time
+as ISO 8601 UTC to the microsecond, so any implementation can recompute it. A store keeps exactly these bytes as
+the event's body (a :data:`LedgerRecord`), so verification hashes what is stored, without re-encoding, and the
+event is read back from the body it was hashed from (an edited body cannot go unnoticed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from jikimi.consent.children import KST
+from jikimi.consent.model import ConsentEvent, EventKind
+from jikimi.policy.model import ConsentMethod, Policy, RepresentativeVerification
+
+__all__ = [
+    "GENESIS",
+    "Break",
+    "LedgerRecord",
+    "Verification",
+    "canonical",
+    "chain",
+    "from_record",
+    "receipt",
+    "receipt_text",
+    "timestamp",
+    "to_record",
+    "verify",
+    "verify_events",
+]
+
+#: An event as stored: (seq, subject, canonical body, prev_hash, hash).
+LedgerRecord = tuple[int, str, bytes, bytes, bytes]
+
+GENESIS = bytes(32)
+# One encoder for every event: json.dumps with options builds a new encoder per call (a third of a hash's cost).
+_encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    """The first broken link: the event ``seq`` and what is wrong with it."""
+
+    seq: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"event {self.seq}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """The outcome of :func:`verify`: how many events were checked and the first break, if any."""
+
+    events: int
+    broken: Break | None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+def timestamp(at: datetime) -> str:
+    """The ledger's text form of a time (UTC, microseconds): what the hash covers and what stores keep."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical(event: ConsentEvent) -> bytes:
+    """The bytes an event's hash covers (see the module doc)."""
+    return _canonical(event, event.seq, timestamp(event.at))
+
+
+def _canonical(event: ConsentEvent, seq: int, at: str) -> bytes:
+    body: dict[str, Any] = {
+        "actor": event.actor,
+        "at": at,
+        "evidence": event.evidence,
+        "items": list(event.items),
+        "kind": event.kind.value,
+        "method": event.method.value if event.method else None,
+        "policy_version": event.policy_version,
+        "seq": seq,
+        "subject": event.subject,
+        "topics": list(event.topics),
+        "verification": event.verification.value if event.verification else None,
+    }
+    return _encode(body).encode()
+
+
+def to_record(event: ConsentEvent) -> LedgerRecord:
+    """The stored form of a chained event."""
+    return (event.seq, event.subject, canonical(event), event.prev_hash, event.hash)
+
+
+_KINDS = {k.value: k for k in EventKind}
+_METHODS = {m.value: m for m in ConsentMethod}
+
+
+def from_record(record: LedgerRecord) -> ConsentEvent:
+    """The event a stored record holds, read from the body its hash covers."""
+    _seq, _subject, body, prev, digest = record
+    b = json.loads(body)
+    return ConsentEvent(
+        seq=b["seq"],
+        subject=b["subject"],
+        kind=_KINDS[b["kind"]],
+        topics=tuple(b["topics"]),
+        items=tuple(b["items"]),
+        policy_version=b["policy_version"],
+        method=_METHODS[b["method"]] if b["method"] else None,
+        evidence=b["evidence"],
+        actor=b["actor"],
+        at=datetime.fromisoformat(b["at"]),
+        verification=RepresentativeVerification(b["verification"]) if b["verification"] else None,
+        prev_hash=bytes(prev),
+        hash=bytes(digest),
+    )
+
+
+def chain(events: Iterable[ConsentEvent], head: tuple[int, bytes] | None) -> list[ConsentEvent]:
+    """Number and hash ``events`` after ``head`` (the last ``(seq, hash)`` of the ledger, None if empty)."""
+    seq, prev = head if head is not None else (0, GENESIS)
+    out = []
+    times: dict[datetime, str] = {}  # the events of one call usually share one time
+    sha256 = hashlib.sha256
+    for e in events:
+        seq += 1
+        at = times.get(e.at)
+        if at is None:
+            at = times[e.at] = timestamp(e.at)
+        digest = sha256(prev + _canonical(e, seq, at)).digest()
+        out.append(
+            ConsentEvent(
+                seq,
+                e.subject,
+                e.kind,
+                e.topics,
+                e.items,
+                e.policy_version,
+                e.method,
+                e.evidence,
+                e.actor,
+                e.at,
+                e.verification,
+                prev,
+                digest,
+            )
+        )
+        prev = digest
+    return out
+
+
+def verify(pages: Iterable[Sequence[LedgerRecord]]) -> Verification:
+    """Walk the chain (stored records in ``seq`` order, in pages) and report the first broken link.
+
+    Each record's hash must cover its predecessor's hash and its body, and the body must name the record's own
+    ``seq`` and subject (the columns a store queries by).
+    """
+    expected_seq, prev, count = 1, GENESIS, 0
+    sha256 = hashlib.sha256
+    for page in pages:
+        for seq, subject, body, prev_hash, digest in page:
+            count += 1
+            if seq != expected_seq:
+                return Verification(count, Break(seq, f"expected event {expected_seq}: events are missing"))
+            if prev_hash != prev:
+                return Verification(count, Break(seq, "does not link to the event before it"))
+            if sha256(prev + body).digest() != digest:
+                return Verification(count, Break(seq, "its content does not match its hash (altered)"))
+            if b'"seq":%d,"subject":"%s"' % (seq, subject.encode()) not in body:
+                return Verification(count, Break(seq, "its stored seq or subject differs from its hashed content"))
+            prev, expected_seq = digest, expected_seq + 1
+    return Verification(count, None)
+
+
+def verify_events(events: Iterable[ConsentEvent]) -> Verification:
+    """:func:`verify` of events in memory: each one's canonical encoding is recomputed from its fields."""
+    return verify([[to_record(e) for e in events]])
+
+
+def receipt(event: ConsentEvent, policy: Policy) -> dict[str, Any]:
+    """A consent receipt as JSON-ready data: what was agreed to, when, how, and the hash that proves it."""
+    return {
+        "receipt": event.seq,
+        "service": policy.service.name,
+        "controller": policy.controller.name,
+        "subject": event.subject,
+        "kind": event.kind.value,
+        "topics": [{"key": t, "label": _topic_label(policy, t)} for t in event.topics],
+        "items": [{"key": i, "label": _item_label(policy, i)} for i in event.items],
+        "policy_version": event.policy_version,
+        "method": event.method.value if event.method else None,
+        "actor": event.actor,
+        "evidence": event.evidence,
+        "at": timestamp(event.at),
+        "hash": event.hash.hex(),
+    }
+
+
+_KIND_KO = {
+    EventKind.GRANT: "에 동의하셨습니다",
+    EventKind.WITHDRAW: "에 대한 동의를 철회하셨습니다",
+    EventKind.END: "에 대한 동의가 종료되었습니다",
+    EventKind.COLLECT: "을(를) 위해 개인정보를 수집하였습니다",
+}
+_METHOD_KO = {
+    "web_click": "웹사이트 동의",
+    "signed_form": "서면 동의",
+    "phone": "전화",
+    "in_person": "방문",
+    "app_popup": "앱 팝업",
+    "sms": "문자메시지",
+    "mail": "우편",
+    "email": "전자우편",
+    "fax": "팩스",
+}
+
+
+def receipt_text(event: ConsentEvent, policy: Policy) -> str:
+    """A short Korean receipt a service can show or mail (plain words, R-CON-2)."""
+    at = event.at.astimezone(KST)
+    when = f"{at.year}년 {at.month}월 {at.day}일 {at:%H:%M}"
+    topics = ", ".join(f"‘{_topic_label(policy, t)}’" for t in event.topics)
+    who = "법정대리인께서 " if event.actor == "representative" else ""
+    lines = [f"[{policy.service.name}] {when}에 {who}{topics}{_KIND_KO[event.kind]}."]
+    if event.items:
+        lines.append("항목: " + ", ".join(_item_label(policy, i) for i in event.items))
+    if event.method is not None:
+        lines.append(f"방법: {_METHOD_KO.get(event.method.value, event.method.value)}")
+    if event.kind is EventKind.GRANT:
+        lines.append("동의는 언제든지 철회하실 수 있습니다.")
+    lines.append(f"처리방침 {event.policy_version} · 기록 {event.seq} · {event.hash.hex()[:16]}")
+    return "\n".join(lines)
+
+
+def _topic_label(policy: Policy, topic: str) -> str:
+    base, _, channel = topic.partition(":")
+    purpose = policy.purposes.get(base)
+    if purpose is None:
+        return {"unique_identifiers": "고유식별정보 처리", "sensitive": "민감정보 처리"}.get(topic, topic)
+    if channel == "night":
+        return f"{purpose.label} (야간 21시~08시)"
+    return f"{purpose.label} ({channel})" if channel else purpose.label
+
+
+def _item_label(policy: Policy, item: str) -> str:
+    declared = policy.items.get(item)
+    return declared.label if declared is not None else item

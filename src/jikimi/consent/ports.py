@@ -1,0 +1,106 @@
+"""The consent domain's storage port, and the unit of work that makes a sign-up one transaction.
+
+A :class:`ConsentSession` is a :class:`~jikimi.vault.ports.VaultSession` that also keeps subject records and the
+ledger, so vault fields, the subject row and the ledger events of one sign-up are written on one connection.
+:class:`UnitOfWork` wraps a :class:`ConsentStore` for the :class:`~jikimi.vault.vault.Vault`: while a unit of work
+is open (in this thread or task), the vault's own ``transaction()`` joins it instead of opening another, so the
+vault stays unaware of consents and a failure anywhere rolls everything back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from jikimi.consent.ledger import LedgerRecord
+from jikimi.consent.model import ConsentEvent, SubjectRecord, SubjectStatus
+from jikimi.vault.ports import RawField, VaultSession, VaultStore
+
+__all__ = ["ConsentSession", "ConsentStore", "UnitOfWork"]
+
+
+class ConsentSession(VaultSession, Protocol):
+    """Vault operations plus subjects and ledger, inside one transaction."""
+
+    def add_subject(self, record: SubjectRecord) -> None:
+        """Insert a new subject record."""
+        ...
+
+    def get_subject(self, subject: str) -> SubjectRecord | None: ...
+
+    def set_status(self, subject: str, status: SubjectStatus, at: datetime) -> None: ...
+
+    def ledger_head(self) -> tuple[int, bytes] | None:
+        """``(seq, hash)`` of the last event, or None for an empty ledger."""
+        ...
+
+    def append_records(self, records: Sequence[LedgerRecord]) -> None:
+        """Insert chained events as stored records; a ``seq`` already taken fails (no fork of the chain)."""
+        ...
+
+    def events_of(self, subject: str) -> list[ConsentEvent]:
+        """Every event of ``subject`` in ``seq`` order, read from the stored bodies (ledger.from_record)."""
+        ...
+
+    def records_page(self, after: int, limit: int) -> list[LedgerRecord]:
+        """Up to ``limit`` stored records with ``seq > after``, in order."""
+        ...
+
+    def delete_items(self, bucket: str, subject: str, items: Sequence[str]) -> int:
+        """Delete the fields and blind-index entries of some items of one subject; returns fields deleted."""
+        ...
+
+
+@runtime_checkable
+class ConsentStore(Protocol):
+    """A database with consent tables: hands out transactions on a :class:`ConsentSession`."""
+
+    def consent_transaction(self) -> AbstractContextManager[ConsentSession]:
+        """One atomic unit: committed when the block exits normally, rolled back on an exception."""
+        ...
+
+
+class UnitOfWork:
+    """A :class:`VaultStore` whose transactions join the open :meth:`begin` block, if any (see the module doc)."""
+
+    def __init__(self, store: ConsentStore) -> None:
+        self._store = store
+        self._open: ContextVar[ConsentSession | None] = ContextVar(f"jikimi_uow_{id(self)}", default=None)
+
+    @contextmanager
+    def begin(self) -> Iterator[ConsentSession]:
+        """Open the unit of work (or join the one already open)."""
+        current = self._open.get()
+        if current is not None:
+            yield current
+            return
+        with self._store.consent_transaction() as session:
+            token = self._open.set(session)
+            try:
+                yield session
+            finally:
+                self._open.reset(token)
+
+    def transaction(self) -> AbstractContextManager[VaultSession]:
+        return self.begin()
+
+    def read_rows(self, bucket: str, subjects: Sequence[str]) -> list[RawField]:
+        """The store's fast read path outside a unit of work; inside, the open session (it sees its own writes)."""
+        reader = getattr(self._store, "read_rows", None)
+        if reader is not None and self._open.get() is None:
+            rows: list[RawField] = reader(bucket, subjects)
+            return rows
+        with self.begin() as session:
+            found = session.read_fields(bucket, subjects, None)
+        return [(r.subject, r.item, r.kind, r.value, k.key_version, k.kek_id, k.wrapped) for r, k in found]
+
+    def __repr__(self) -> str:
+        return f"UnitOfWork({self._store!r})"
+
+
+def _is_vault_store(store: UnitOfWork) -> VaultStore:
+    # Checked by mypy: a UnitOfWork is usable wherever a VaultStore is.
+    return store

@@ -1,0 +1,109 @@
+"""The hash chain: intact chains verify; any edit, gap or relink is found at the first broken event."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import replace
+from datetime import timedelta
+
+from jikimi.consent import ConsentEvent, EventKind, receipt, receipt_text
+from jikimi.consent.ledger import GENESIS, canonical, chain, from_record, to_record, verify, verify_events
+from jikimi.policy import Policy
+from jikimi.policy.model import ConsentMethod
+
+from .conftest import NOW
+
+
+def events(n: int) -> list[ConsentEvent]:
+    raw = [
+        ConsentEvent(
+            0,
+            f"s_{i % 3}",
+            EventKind.GRANT,
+            ("marketing",),
+            ("email",),
+            "v1",
+            ConsentMethod.WEB_CLICK,
+            f"form-{i}",
+            "self",
+            NOW + timedelta(seconds=i),
+        )
+        for i in range(n)
+    ]
+    return chain(raw, None)
+
+
+def test_chain_numbers_and_links_events() -> None:
+    chained = events(5)
+    assert [e.seq for e in chained] == [1, 2, 3, 4, 5]
+    assert chained[0].prev_hash == GENESIS
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(chained))
+    assert chained[0].hash == hashlib.sha256(GENESIS + canonical(chained[0])).digest()
+    more = chain([replace(chained[0], seq=0)], (chained[-1].seq, chained[-1].hash))
+    assert more[0].seq == 6
+    assert verify_events([*chained, *more]).ok
+
+
+def test_canonical_encoding_is_sorted_compact_json() -> None:
+    body = json.loads(canonical(events(1)[0]))
+    assert list(body) == sorted(body)
+    assert body["at"] == "2026-03-02T03:00:00.000000Z"
+    assert b" " not in canonical(events(1)[0])
+
+
+def test_an_altered_event_is_the_first_broken_link() -> None:
+    chained = events(6)
+    chained[3] = replace(chained[3], items=("email", "mobile_phone"))
+    result = verify_events(chained)
+    assert result.broken is not None
+    assert (result.broken.seq, result.events) == (4, 4)
+    assert "altered" in str(result.broken)
+
+
+def test_a_deleted_event_is_found() -> None:
+    chained = events(6)
+    del chained[2]
+    result = verify([[to_record(e) for e in chained[:2]], [to_record(e) for e in chained[2:]]])
+    assert result.broken is not None
+    assert result.broken.seq == 4
+    assert "missing" in result.broken.reason
+
+
+def test_a_recomputed_hash_still_breaks_the_next_link() -> None:
+    chained = events(4)
+    forged = replace(chained[1], actor="operator-9")
+    chained[1] = replace(forged, hash=hashlib.sha256(forged.prev_hash + canonical(forged)).digest())
+    result = verify_events(chained)
+    assert result.broken is not None
+    assert result.broken.seq == 3
+    assert "does not link" in result.broken.reason
+
+
+def test_receipts(examples: dict[str, Policy]) -> None:
+    policy = examples["1mm"]
+    event = events(1)[0]
+    data = receipt(event, policy)
+    assert data["topics"] == [{"key": "marketing", "label": policy.purposes["marketing"].label}]
+    assert data["hash"] == event.hash.hex()
+    json.dumps(data, ensure_ascii=False)
+    text = receipt_text(event, policy)
+    assert text.startswith("[1mm] 2026년 3월 2일 12:00에 ‘")
+    assert "동의하셨습니다" in text
+    assert "방법: 웹사이트 동의" in text
+    assert "철회" in text
+    withdrawn = receipt_text(replace(event, kind=EventKind.WITHDRAW, actor="representative"), policy)
+    assert "법정대리인께서" in withdrawn
+    assert "철회하셨습니다" in withdrawn
+
+
+def test_records_round_trip_and_columns_are_checked_against_the_body() -> None:
+    chained = events(3)
+    records = [to_record(e) for e in chained]
+    assert [from_record(r) for r in records] == chained
+    seq, _subject, body, prev, digest = records[1]
+    records[1] = (seq, "s_other", body, prev, digest)
+    result = verify([records])
+    assert result.broken is not None
+    assert (result.broken.seq, "seq or subject" in result.broken.reason) == (2, True)

@@ -1,0 +1,83 @@
+"""Consent state derived from events, and may_use / may_advertise, with an in-memory loader (no database)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from jikimi.consent import ConsentBook, ConsentEvent, EventKind, SubjectRecord, SubjectStatus
+from jikimi.consent.ledger import chain
+from jikimi.errors import ConsentError
+from jikimi.policy import Policy
+from jikimi.policy.model import ConsentMethod
+
+from .conftest import NOW
+
+
+def event(kind: EventKind, topics: tuple[str, ...], items: tuple[str, ...], at: datetime) -> ConsentEvent:
+    return ConsentEvent(0, "s_1", kind, topics, items, "v1", ConsentMethod.WEB_CLICK, "ev", "self", at)
+
+
+def book(policy: Policy, status: SubjectStatus, child: bool, evs: list[ConsentEvent]) -> ConsentBook:
+    record = SubjectRecord("s_1", "", "signup", status, child, NOW, NOW)
+    data = {"s_1": (record, chain(evs, None))}
+    return ConsentBook(policy, data.get)
+
+
+def test_may_use_follows_grants_withdrawals_and_purpose_limits(examples: dict[str, Policy]) -> None:
+    later = NOW + timedelta(days=1)
+    evs = [
+        event(EventKind.COLLECT, ("member_management",), ("email", "login_id"), NOW),
+        event(EventKind.GRANT, ("marketing",), ("email",), NOW),
+        event(EventKind.WITHDRAW, ("marketing",), (), later),
+    ]
+    b = book(examples["1mm"], SubjectStatus.ACTIVE, False, evs)
+    assert b.may_use("s_1", "email", "member_management", later)
+    assert not b.may_use("s_1", "email", "marketing", later)  # withdrawn
+    assert b.may_use("s_1", "email", "marketing", NOW + timedelta(hours=1))  # before the withdrawal
+    assert not b.may_use("s_1", "email", "contract_billing", NOW)  # no data came in under it
+    assert not b.may_use("s_1", "card_number", "member_management", NOW)  # the purpose does not list it
+    assert not b.may_use("s_nobody", "email", "member_management", NOW)
+    with pytest.raises(ConsentError, match="not declared"):
+        b.may_use("s_1", "email", "lottery", NOW)
+
+
+@pytest.mark.parametrize("status", [SubjectStatus.PENDING, SubjectStatus.REFUSED, SubjectStatus.WITHDRAWN])
+def test_only_active_subjects_data_is_used(examples: dict[str, Policy], status: SubjectStatus) -> None:
+    evs = [event(EventKind.COLLECT, ("member_management",), ("email",), NOW)]
+    assert not book(examples["1mm"], status, False, evs).may_use("s_1", "email", "member_management", NOW)
+
+
+def test_representative_items_are_locked_to_their_purpose(examples: dict[str, Policy]) -> None:
+    # Even a purpose that (wrongly) lists the representative's phone may not use it (R-CHILD-3).
+    policy = examples["1mm"]
+    mm = policy.purposes["member_management"]
+    widened = mm.model_copy(update={"items": (*mm.items, "guardian_phone")})
+    policy = policy.model_copy(update={"purposes": {**policy.purposes, "member_management": widened}})
+    evs = [event(EventKind.COLLECT, ("guardian_consent", "member_management"), ("guardian_phone",), NOW)]
+    b = book(policy, SubjectStatus.ACTIVE, True, evs)
+    assert b.may_use("s_1", "guardian_phone", "guardian_consent", NOW)
+    assert not b.may_use("s_1", "guardian_phone", "member_management", NOW)
+
+
+def test_no_advertising_to_children_where_the_policy_says_so(examples: dict[str, Policy]) -> None:
+    evs = [event(EventKind.GRANT, ("cookie_target_marketing",), ("cookie",), NOW)]
+    assert not book(examples["ktmns"], SubjectStatus.ACTIVE, True, evs).may_use(
+        "s_1", "cookie", "cookie_target_marketing", NOW
+    )
+    assert book(examples["ktmns"], SubjectStatus.ACTIVE, False, evs).may_use(
+        "s_1", "cookie", "cookie_target_marketing", NOW
+    )
+
+
+def test_may_advertise_needs_the_channel_consent_and_daytime(examples: dict[str, Policy]) -> None:
+    evs = [
+        event(EventKind.GRANT, ("marketing",), ("manager_email",), NOW),
+        event(EventKind.GRANT, ("marketing:email",), (), NOW),
+    ]
+    b = book(examples["partnercenter"], SubjectStatus.ACTIVE, False, evs)
+    noon_kst = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
+    assert b.may_advertise("s_1", "email", noon_kst)
+    assert not b.may_advertise("s_1", "sms", noon_kst)  # no SMS consent (R-MKT-1)
+    assert not b.may_advertise("s_1", "email", datetime(2026, 3, 2, 13, 0, tzinfo=UTC))  # 22:00 KST (R-MKT-4)
