@@ -22,7 +22,7 @@ from jikimi.policy.lint_rules import Finding, Severity, lint_text, term_findings
 from jikimi.policy.loader import Located, load_policy_text, locate_yaml
 from jikimi.policy.model import ChannelKind, ClockStart, ItemCategory, ItemFormat, Policy
 
-__all__ = ["Finding", "Severity", "findings_markdown", "lint_file", "lint_text", "lint_yaml"]
+__all__ = ["Finding", "Severity", "decode_text", "findings_markdown", "lint_file", "lint_text", "lint_yaml"]
 
 
 def lint_file(path: str | Path, today: date) -> list[Finding]:
@@ -32,13 +32,14 @@ def lint_file(path: str | Path, today: date) -> list[Finding]:
         raw = p.read_bytes()
     except OSError as exc:
         raise LintError(f"{p}: cannot read the file: {exc.strerror}") from None
-    text = _decode(raw, str(p))
+    text = decode_text(raw, str(p))
     if p.suffix.lower() in {".yaml", ".yml"}:
         return lint_yaml(text, str(p), today)
     return lint_text(text, str(p), today)
 
 
-def _decode(raw: bytes, file: str) -> str:
+def decode_text(raw: bytes, file: str) -> str:
+    """A policy text's bytes as text: UTF-8 (with or without BOM) or CP949/EUC-KR; binary is refused."""
     if b"\x00" in raw[:4096]:
         raise LintError(f"{file}: not a text file")
     for encoding in ("utf-8-sig", "cp949"):

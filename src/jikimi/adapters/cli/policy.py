@@ -123,3 +123,69 @@ def diff(
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
     typer.echo(result.report())
+
+
+@policy_app.command("import")
+def import_text(
+    file: Annotated[Path, typer.Argument(help="A published policy text (.txt or .md; UTF-8 or CP949).")],
+    output: OutputOption = None,
+) -> None:
+    """Turn a policy text into a draft policy YAML; print what could not be placed (exit 1 if nothing was found)."""
+    # Imported here: this block is appended to a module other commands are edited in; keep the header untouched.
+    from jikimi.documents.importer import import_policy, read_policy_text, text_problem
+
+    try:
+        text = read_policy_text(file)
+    except JikimiError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if problem := text_problem(text):
+        typer.echo(f"error: {file}: {problem}", err=True)
+        raise typer.Exit(1)
+    draft, report = import_policy(text, file.name)
+    if not draft:
+        typer.echo(f"error: {file}: {'; '.join(report)}", err=True)
+        raise typer.Exit(1)
+    emit(draft, output)
+    typer.echo(f"{file}: {len(report)} thing(s) not placed", err=True)
+    for line in report:
+        typer.echo(f"  - {line}", err=True)
+
+
+@policy_app.command("facts")
+def facts(
+    file: Annotated[Path, typer.Argument(help="A published policy text (.txt or .md; UTF-8 or CP949).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the facts as JSON.")] = False,
+) -> None:
+    """Print the facts read from a policy text: effective date, officer, retention, trustees, recipients, items."""
+    import json
+
+    from jikimi.documents.importer import NO_FACTS, extract_facts, read_policy_text, text_problem
+
+    try:
+        text = read_policy_text(file)
+    except JikimiError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if problem := text_problem(text):
+        typer.echo(f"error: {file}: {problem}", err=True)
+        raise typer.Exit(1)
+    found = extract_facts(text)
+    data = found.to_json()
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        o = data["officer"]
+        typer.echo(f"effective date: {data['effective_date'] or '-'}")
+        typer.echo(f"officer: {o['name'] or '-'} ({o['phone'] or '-'}, {o['email'] or '-'})")
+        for r in data["retention"]:
+            typer.echo(f"retention: {r['record']} — {r['period'] or '-'} — {r['basis'] or '-'}")
+        for t in data["trustees"]:
+            typer.echo(f"trustee: {t['name']} — {t['task'] or '-'}")
+        for r in data["recipients"]:
+            typer.echo(f"recipient: {r['name']} — {r['purpose'] or '-'}")
+        typer.echo(f"items: required {', '.join(data['items']['required']) or '-'}")
+        typer.echo(f"items: optional {', '.join(data['items']['optional']) or '-'}")
+    if found.is_empty():
+        typer.echo(f"{file}: {NO_FACTS}", err=True)
+        raise typer.Exit(1)
