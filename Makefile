@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint types check-imports unit bench bench-quick schema clean
+.PHONY: run test lint types check-imports unit bench bench-quick schema cli-docs clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "jikimi needs Python 3.11 or newer"'
@@ -43,6 +43,10 @@ bench-quick: $(STAMP)
 ## make schema: regenerate the shipped JSON Schema of the policy format
 schema: $(STAMP)
 	$(BIN)/jikimi policy schema -o src/jikimi/policy/policy.schema.json
+
+## make cli-docs: regenerate the CLI reference (docs/cli.md)
+cli-docs: $(STAMP)
+	$(BIN)/python -c 'from jikimi.adapters.cli import app; from jikimi.adapters.cli.reference import cli_reference; print(cli_reference(app), end="")' > docs/cli.md
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
