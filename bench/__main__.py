@@ -1,4 +1,5 @@
-"""``python -m bench [--quick]``: vault and consent benchmarks on SQLite (PostgreSQL with JIKIMI_BENCH_POSTGRES_URL).
+"""``python -m bench [--quick]``: vault, consent, retention and access benchmarks on SQLite (and PostgreSQL with
+JIKIMI_BENCH_POSTGRES_URL).
 
 Writes ``bench/results/<date>-<engine>.json`` and prints a Markdown table per engine. Benchmarks are not tests:
 nothing here asserts a timing.
@@ -14,7 +15,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.access import run_access_benchmarks
 from bench.consent import run_consent_benchmarks
+from bench.retention import run_retention_benchmarks
 from bench.vault import Figure, databases, run_vault_benchmarks
 
 __all__ = ["main"]
@@ -66,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             log = lambda msg: print(f"  {msg}", file=sys.stderr)  # noqa: E731  (one shared progress printer)
             figures = run_vault_benchmarks(open_db, subjects, args.runs, log)
             figures += run_consent_benchmarks(open_db, subjects, args.runs, log)
+            figures += run_retention_benchmarks(open_db, subjects, args.runs, log)
+            figures += run_access_benchmarks(open_db, subjects, args.runs, log)
         result = {
             "date": today,
             "engine": engine,

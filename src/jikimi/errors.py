@@ -16,11 +16,15 @@
     │   └── KeyFileExistsError  ``keys init`` refuses to overwrite an existing key file
     ├── StorageError            the database cannot be used as is
     │   └── SchemaError         created by a newer jikimi (unknown revision) or older and not yet upgraded
-    └── ConsentError            a collection or consent operation was refused; nothing was written
-        ├── CollectionError     data or consents do not fit the channel (names channel, item, purpose, rule id)
-        │   └── ChildrenError   a child cannot join as asked (R-CHILD): no representative, children not admitted
-        ├── DuplicateSubjectError  a sign-up matches an existing subject's blind-indexed identity
-        └── UnknownSubjectError    no subject with that internal id
+    ├── ConsentError            a collection or consent operation was refused; nothing was written
+    │   ├── CollectionError     data or consents do not fit the channel (names channel, item, purpose, rule id)
+    │   │   └── ChildrenError   a child cannot join as asked (R-CHILD): no representative, children not admitted
+    │   ├── DuplicateSubjectError  a sign-up matches an existing subject's blind-indexed identity
+    │   └── UnknownSubjectError    no subject with that internal id
+    ├── RetentionError          a retention operation was refused (no such hold, a record kind no rule keeps ...)
+    └── AccessError             an access to personal data was refused or cannot be made
+        ├── AccessDeniedError        the gate refused a read (names the rule; the refusal is recorded)
+        └── UnknownOperatorError   no operator account or role by that name
 
 Messages never contain personal data: they name files, lines, fields and items, never values.
 """
@@ -30,6 +34,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "AccessDeniedError",
+    "AccessError",
     "ChildrenError",
     "CollectionError",
     "ConsentError",
@@ -43,10 +49,12 @@ __all__ = [
     "NotReadableError",
     "PolicyError",
     "Problem",
+    "RetentionError",
     "SchemaError",
     "StatuteError",
     "StorageError",
     "UnknownItemError",
+    "UnknownOperatorError",
     "UnknownSubjectError",
     "VaultError",
     "VersionError",
@@ -157,3 +165,24 @@ class DuplicateSubjectError(ConsentError):
 
 class UnknownSubjectError(ConsentError):
     """No subject with that internal id."""
+
+
+class RetentionError(JikimiError):
+    """A retention operation was refused: a record kind no rule keeps, no such active hold, a kept item asked for
+    another purpose than its rule's. Nothing was written."""
+
+
+class AccessError(JikimiError):
+    """An access to personal data was refused or cannot be made (R-SEC-2..5)."""
+
+
+class AccessDeniedError(AccessError):
+    """The access gate refused a read; ``rule`` is the law.md rule id that refused it (the refusal is recorded)."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        self.rule = rule
+        super().__init__(f"{message} ({rule})")
+
+
+class UnknownOperatorError(AccessError):
+    """No operator account (개인정보취급자) or role by that name."""

@@ -9,9 +9,19 @@ from dataclasses import replace
 from datetime import timedelta
 
 from jikimi.consent import ConsentEvent, EventKind, receipt, receipt_text
-from jikimi.consent.ledger import GENESIS, canonical, chain, from_record, to_record, verify, verify_events
+from jikimi.consent.ledger import (
+    GENESIS,
+    canonical,
+    canonical_dict,
+    chain,
+    chain_records,
+    from_record,
+    to_record,
+    verify,
+    verify_events,
+)
 from jikimi.policy import Policy
-from jikimi.policy.model import ConsentMethod
+from jikimi.policy.model import ConsentMethod, RepresentativeVerification
 
 from .conftest import NOW
 
@@ -107,3 +117,35 @@ def test_records_round_trip_and_columns_are_checked_against_the_body() -> None:
     result = verify([records])
     assert result.broken is not None
     assert (result.broken.seq, "seq or subject" in result.broken.reason) == (2, True)
+
+
+def test_the_written_out_encoding_is_the_json_encoders() -> None:
+    odd = ConsentEvent(
+        7,
+        's_"\\\n\t\x01',
+        EventKind.WITHDRAW,
+        ('provide:제휴사 "A"', "transfer:X Inc. (US)"),
+        (),
+        "2026-\u2028",
+        None,
+        None,
+        "operator/홍길동",
+        NOW,
+        RepresentativeVerification.PHONE,
+    )
+    plain = events(3)[1]
+    for event in (odd, plain):
+        assert canonical(event) == canonical_dict(event)
+        assert json.loads(canonical(event))["subject"] == event.subject
+    chained, records = chain_records([odd, plain], None)
+    assert records == [to_record(e) for e in chained]
+
+
+def test_timestamps_are_utc_to_the_microsecond() -> None:
+    from datetime import datetime
+
+    from jikimi.consent.children import KST
+    from jikimi.consent.ledger import timestamp
+
+    assert timestamp(datetime(2026, 3, 2, 12, 0, tzinfo=KST)) == "2026-03-02T03:00:00.000000Z"
+    assert timestamp(datetime(2026, 3, 2, 12, 0, 0, 5, tzinfo=KST)) == "2026-03-02T03:00:00.000005Z"

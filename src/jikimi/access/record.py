@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from jikimi.access.model import AccessRequest, Decision, Outcome
 
-__all__ = ["GENESIS", "AccessRecord", "Break", "body_of", "chain_records", "verify"]
+__all__ = ["GENESIS", "AccessRecord", "Break", "body_of", "chain_records", "verify", "verify_rows"]
 
 GENESIS = bytes(32)
 _encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
@@ -90,17 +90,22 @@ def chain_records(
 
 def verify(records: Iterable[AccessRecord]) -> tuple[int, Break | None]:
     """Walk ``records`` in ``seq`` order: ``(count checked, first break or None)``."""
+    return verify_rows((r.seq, r.body, r.prev_hash, r.hash) for r in records)
+
+
+def verify_rows(rows: Iterable[tuple[int, bytes, bytes, bytes]]) -> tuple[int, Break | None]:
+    """:func:`verify` over stored ``(seq, body, prev_hash, hash)`` rows, without building records (the fast path)."""
     expected, prev, count = 1, GENESIS, 0
     sha256 = hashlib.sha256
-    for r in records:
+    for seq, body, prev_hash, digest in rows:
         count += 1
-        if r.seq != expected:
-            return count, Break(r.seq, f"expected record {expected}: records are missing")
-        if r.prev_hash != prev:
-            return count, Break(r.seq, "does not link to the record before it")
-        if sha256(prev + r.body).digest() != r.hash:
-            return count, Break(r.seq, "its content does not match its hash (altered)")
-        if b'"seq":%d,' % r.seq not in r.body:
-            return count, Break(r.seq, "its stored number differs from its hashed content")
-        prev, expected = r.hash, expected + 1
+        if seq != expected:
+            return count, Break(seq, f"expected record {expected}: records are missing")
+        if prev_hash != prev:
+            return count, Break(seq, "does not link to the record before it")
+        if sha256(prev + body).digest() != digest:
+            return count, Break(seq, "its content does not match its hash (altered)")
+        if b'"seq":%d,' % seq not in body:
+            return count, Break(seq, "its stored number differs from its hashed content")
+        prev, expected = digest, expected + 1
     return count, None

@@ -9,6 +9,7 @@ and :func:`to_html` write the report in Korean; the HTML carries a per-day chart
 from __future__ import annotations
 
 import html
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -46,13 +47,16 @@ class Review:
     findings: list[Finding] = field(default_factory=list)
 
 
+_decode = json.JSONDecoder().decode
+
+
 class _Fields:
     """The parts of a record body the review reads, typed."""
 
     __slots__ = ("allowed", "download", "items", "purpose", "reason", "subjects_in_request")
 
     def __init__(self, record: AccessRecord) -> None:
-        f = record.fields
+        f = _decode(record.body.decode())
         self.purpose = str(f["purpose"])
         self.allowed = f["outcome"] == "allowed"
         items = f["items"]
@@ -104,11 +108,13 @@ def review(records: Iterable[AccessRecord], policy: Policy, month: str, *, bulk_
             off_hours[op] += 1
         if unique_ids & f.items:
             uid_reads[op] += 1
-        key = (op, local.strftime("%Y-%m-%d %H:%M"), f.reason or "(사유 없음)")
-        if f.subjects_in_request > bulk_threshold:
-            bulk[key] = bulk.get(key, 0) + 1
-        if f.download:
-            downloads[key] = downloads.get(key, 0) + 1
+        is_bulk = f.subjects_in_request > bulk_threshold
+        if is_bulk or f.download:
+            key = (op, local.strftime("%Y-%m-%d %H:%M"), f.reason or "(사유 없음)")
+            if is_bulk:
+                bulk[key] = bulk.get(key, 0) + 1
+            if f.download:
+                downloads[key] = downloads.get(key, 0) + 1
     for (op, at, reason), n in sorted(bulk.items()):
         out.findings.append(Finding("bulk", op, n, f"{at} 사유: {reason}"))
     for (op, at, reason), n in sorted(downloads.items()):

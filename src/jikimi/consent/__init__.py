@@ -8,6 +8,12 @@ Flow of a collection::
          -> ledger events, chained by ledger.chain (SHA-256)
       -> state.ConsentBook            the subject's consent state, cached in memory
 
+Separate consents (R-CON-1) are *topics* (:mod:`.model`): consent purposes, advertising channels, unique
+identifiers and sensitive data, each third-party recipient (``provide:<name>``) and each overseas transfer
+(``transfer:<recipient> (<country>)``). A policy change that widens a consent makes older grants stale until the
+subject consents again (:mod:`.reconsent`, built on ``documents.versions.diff_policies``). A child may wait for the
+representative's consent with only the representative's items kept, until the wait expires (:mod:`.service`).
+
 Outcomes: :class:`~jikimi.consent.service.Collected` (subject id, ``active`` or ``pending`` review, events);
 :class:`~jikimi.errors.CollectionError` / :class:`~jikimi.errors.ChildrenError` (a rule id in the message),
 :class:`~jikimi.errors.DuplicateSubjectError`, or a vault value error: nothing written. Withdrawal, approval,
@@ -25,8 +31,11 @@ from jikimi.consent.model import (
     Representative,
     SubjectRecord,
     SubjectStatus,
+    provide_topic,
+    transfer_topic,
 )
 from jikimi.consent.ports import ConsentSession, ConsentStore, UnitOfWork
+from jikimi.consent.reconsent import PolicyChange, widened_topics
 from jikimi.consent.service import Collected, Consents, Withdrawn
 from jikimi.consent.state import ConsentBook, SubjectState
 
@@ -42,6 +51,7 @@ __all__ = [
     "ConsentStore",
     "Consents",
     "EventKind",
+    "PolicyChange",
     "Representative",
     "SubjectRecord",
     "SubjectState",
@@ -50,7 +60,10 @@ __all__ = [
     "Verification",
     "Withdrawn",
     "plan_collection",
+    "provide_topic",
     "receipt",
     "receipt_text",
+    "transfer_topic",
     "verify",
+    "widened_topics",
 ]

@@ -21,15 +21,24 @@ Value formats are checked by the vault when the plan is stored (nothing is writt
 from __future__ import annotations
 
 from collections.abc import Mapping, Set
+from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from jikimi.consent.children import check_child
-from jikimi.consent.model import NIGHT, SENSITIVE, UNIQUE_IDENTIFIERS, Representative, is_topic
+from jikimi.consent.children import age_on, birth_date_item, check_child, korean_date
+from jikimi.consent.model import (
+    NIGHT,
+    SENSITIVE,
+    UNIQUE_IDENTIFIERS,
+    Representative,
+    is_sharing,
+    is_topic,
+    sharing_topics,
+)
 from jikimi.errors import ChildrenError, CollectionError
 from jikimi.policy.model import BasisKind, Channel, ChannelKind, ConsentMethod, ItemCategory, ItemFormat, Policy
 
-__all__ = ["CollectionPlan", "channel_items", "plan_collection", "required_topics"]
+__all__ = ["CollectionPlan", "channel_items", "plan_awaiting", "plan_collection", "required_topics"]
 
 _SENSITIVE = frozenset({ItemCategory.SENSITIVE, ItemCategory.BIOMETRIC})
 
@@ -48,6 +57,46 @@ class CollectionPlan:
     child: bool
     pending: bool
     identity: tuple[str, ...]
+
+
+class _Rules:
+    """What plan_collection would otherwise work out from the policy on every call (a sign-up is a hot path)."""
+
+    __slots__ = ("channels", "item_purposes", "policy", "required", "sharing", "special", "topics")
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy  # held, so the id this is cached under cannot be reused by another policy
+        self.topics: dict[str, bool] = {}
+        self.channels: dict[tuple[str, str | None], tuple[frozenset[str], frozenset[str]]] = {}
+        self.required: dict[str, list[str]] = {}
+        self.sharing = sharing_topics(policy)
+        self.item_purposes = {
+            item: frozenset(k for k, p in policy.purposes.items() if item in p.items) for item in policy.items
+        }
+        # Items that need a statute or a separate consent (R-CON-6); every other item skips those checks.
+        self.special = frozenset(
+            k
+            for k, i in policy.items.items()
+            if i.format is ItemFormat.RRN or i.category is ItemCategory.UNIQUE_IDENTIFIER or i.category in _SENSITIVE
+        )
+
+    def is_topic(self, topic: str) -> bool:
+        known = self.topics.get(topic)
+        if known is None:
+            known = self.topics[topic] = is_topic(self.policy, topic)
+        return known
+
+
+_RULES: dict[int, _Rules] = {}
+
+
+def _rules(policy: Policy) -> _Rules:
+    rules = _RULES.get(id(policy))
+    if rules is None or rules.policy is not policy:
+        if len(_RULES) >= 32:
+            _RULES.clear()
+        rules = _RULES[id(policy)] = _Rules(policy)
+    return rules
 
 
 def channel_items(policy: Policy, channel: Channel, subject_type: str | None) -> tuple[set[str], set[str]]:
@@ -82,14 +131,22 @@ def plan_collection(
     representative: Representative | None = None,
     already: Set[str] = frozenset(),
     existing: bool = False,
+    known_child: bool = False,
 ) -> CollectionPlan:
     """Check a collection against the policy (see the module doc). ``already`` holds the topics an existing subject
-    has granted before; ``existing`` says the data joins a subject that exists (no identity or child check)."""
+    has granted before; ``existing`` says the data joins a subject that exists (no identity check), ``known_child``
+    that it is a child already. An existing subject whose new birth date makes it a child needs the
+    representative's verified consent and items now, as a sign-up would (R-CHILD-1, ``plan.child`` is True)."""
     channel = policy.channels.get(channel_key)
     if channel is None:
         raise CollectionError(f"channel {channel_key!r} is not declared in the policy", "R-CON-5")
     _check_subject_type(policy, channel_key, channel, subject_type)
-    declared, required = channel_items(policy, channel, subject_type)
+    rules = _rules(policy)
+    known = rules.channels.get((channel_key, subject_type))
+    if known is None:
+        d, r = channel_items(policy, channel, subject_type)
+        known = rules.channels[(channel_key, subject_type)] = (frozenset(d), frozenset(r))
+    declared, required = known
     given = {key: value for key, value in data.items() if not (value == "" and key not in required)}
     for key in sorted(given):
         if key not in declared:
@@ -99,9 +156,9 @@ def plan_collection(
     for key in sorted(required):
         if not given.get(key):
             raise CollectionError(f"channel {channel_key!r} requires item {key!r}" + _for_type(subject_type), "R-CON-5")
-    granted = _check_consents(policy, channel_key, channel, consents, already, method)
-    child = False
-    if not existing:
+    granted = _check_consents(rules, channel_key, channel, consents, already, method)
+    child = known_child
+    if not known_child:
         child = check_child(policy, channel_key, subject_type or "", declared, required, given, representative, now)
     if child and policy.children.no_advertising:
         for topic in sorted(granted):
@@ -109,8 +166,9 @@ def plan_collection(
                 raise ChildrenError(f"the service sends no advertising to children; topic {topic!r}", "R-CHILD-6")
     in_force = granted | set(already)
     collected = _collected(policy, channel, given)
-    _check_purposes(policy, channel_key, given, in_force, collected)
-    _check_special(policy, given, in_force, collected)
+    _check_purposes(rules, channel_key, given, in_force, collected)
+    if not rules.special.isdisjoint(given):
+        _check_special(policy, given, in_force, collected)
     grants = {topic: _topic_items(policy, topic, given) for topic in sorted(granted - set(already))}
     identity: tuple[str, ...] = ()
     if not existing and channel.kind is ChannelKind.SIGNUP:
@@ -125,6 +183,53 @@ def plan_collection(
         pending=channel.approval and not existing,
         identity=identity,
     )
+
+
+def plan_awaiting(
+    policy: Policy, channel_key: str, subject_type: str | None, data: Mapping[str, str], now: datetime
+) -> dict[str, str]:
+    """The items a child's sign-up may keep while it waits for the representative's consent (R-CHILD-1/3).
+
+    Only the representative's items (and the child's birth date, which shows the age) may come from the child
+    before the representative consents. Raises :class:`~jikimi.errors.ChildrenError` when the policy admits no
+    children or names no representative's items or purpose, the channel does not collect them for this subject type,
+    anything else is given, one is missing, or the subject is not a child; CollectionError for an unknown channel
+    or subject type.
+    """
+    rules = policy.children
+    channel = policy.channels.get(channel_key)
+    if channel is None:
+        raise CollectionError(f"channel {channel_key!r} is not declared in the policy", "R-CON-5")
+    _check_subject_type(policy, channel_key, channel, subject_type)
+    if not rules.admitted:
+        raise ChildrenError(
+            f"this service does not admit children under {rules.age_threshold}; no data was kept", "R-CHILD-1"
+        )
+    reps = set(rules.representative_items)
+    declared, required = channel_items(policy, channel, subject_type)
+    if not reps or rules.purpose is None or not reps <= declared:
+        raise ChildrenError(
+            f"channel {channel_key!r} does not collect the legal representative's items" + _for_type(subject_type),
+            "R-CHILD-3",
+        )
+    birth = birth_date_item(policy, declared)
+    given = {k: v for k, v in data.items() if v != ""}
+    extra = sorted(set(given) - reps - {birth})
+    if extra:
+        raise ChildrenError(
+            f"before the representative consents only the representative's items are collected, not {extra[0]!r}",
+            "R-CHILD-3",
+        )
+    missing = sorted(reps - set(given))
+    if missing:
+        raise ChildrenError(f"the representative's item {missing[0]!r} is missing", "R-CHILD-3")
+    child = reps <= required
+    if birth is not None and birth in given:
+        with suppress(ValueError):  # a bad date: the vault's format check names the item and the rule
+            child = age_on(date.fromisoformat(given[birth]), korean_date(now)) < rules.age_threshold
+    if not child:
+        raise ChildrenError(f"not a child under {rules.age_threshold}: sign up without waiting", "R-CHILD-1")
+    return given
 
 
 def _for_type(subject_type: str | None) -> str:
@@ -144,17 +249,24 @@ def _check_subject_type(policy: Policy, key: str, channel: Channel, subject_type
 
 
 def _check_consents(
-    policy: Policy,
+    rules: _Rules,
     key: str,
     channel: Channel,
     consents: Mapping[str, bool],
     already: Set[str],
     method: ConsentMethod | None,
 ) -> set[str]:
+    policy = rules.policy
     for topic, value in consents.items():
         if not isinstance(value, bool):
             raise CollectionError(f"consent to {topic!r} is given as true or false", "R-CON-1")
-        if not is_topic(policy, topic):
+        if not rules.is_topic(topic):
+            if is_sharing(topic):
+                raise CollectionError(
+                    f"the policy asks no consent to {topic!r}: no recipient or overseas transfer of that name rests "
+                    "on consent",
+                    "R-XFER-1",
+                )
             purpose = policy.purposes.get(topic)
             if purpose is None:
                 raise CollectionError(f"the policy asks no consent to {topic!r}: no such purpose", "R-CON-1")
@@ -162,7 +274,10 @@ def _check_consents(
                 f"purpose {topic!r} rests on {purpose.basis.kind.value}, not on consent; it takes no consent", "R-CON-1"
             )
     granted = {topic for topic, value in consents.items() if value}
-    for topic in required_topics(policy, channel):
+    needed = rules.required.get(key)
+    if needed is None:
+        needed = rules.required[key] = required_topics(policy, channel)
+    for topic in needed:
         if topic not in granted and topic not in already:
             label = policy.purposes[topic].label
             raise CollectionError(
@@ -171,6 +286,8 @@ def _check_consents(
                 "R-CON-4",
             )
     for topic in sorted(granted):
+        if is_sharing(topic):
+            continue  # a consent of its own (R-CON-1), given with or without any purpose consent
         base = topic.partition(":")[0]
         if ":" in topic and base not in granted and base not in already:
             raise CollectionError(f"consent to {topic!r} needs consent to purpose {base!r} too", "R-MKT-1")
@@ -204,15 +321,12 @@ def _collected(policy: Policy, channel: Channel, given: Mapping[str, str]) -> di
     return out
 
 
-def _serving(policy: Policy, item: str, in_force: Set[str], collected: Mapping[str, tuple[str, ...]]) -> list[str]:
-    return [key for key in (*collected, *in_force) if key in policy.purposes and item in policy.purposes[key].items]
-
-
 def _check_purposes(
-    policy: Policy, key: str, given: Mapping[str, str], in_force: Set[str], collected: Mapping[str, tuple[str, ...]]
+    rules: _Rules, key: str, given: Mapping[str, str], in_force: Set[str], collected: Mapping[str, tuple[str, ...]]
 ) -> None:
+    serving = set(collected) | set(in_force)
     for item in sorted(given):
-        if not _serving(policy, item, in_force, collected):
+        if rules.item_purposes[item].isdisjoint(serving):
             raise CollectionError(
                 f"item {item!r} on channel {key!r} serves no purpose in force (an optional consent it needs was not "
                 "given); it is not kept",
@@ -244,6 +358,9 @@ def _check_special(
 
 
 def _topic_items(policy: Policy, topic: str, given: Mapping[str, str]) -> tuple[str, ...]:
+    if is_sharing(topic):
+        # What the subject agrees may be provided: the recipient's items as the notice lists them (제17조②).
+        return tuple(sorted(sharing_topics(policy)[topic]))
     if topic == UNIQUE_IDENTIFIERS:
         return tuple(sorted(k for k in given if policy.items[k].category is ItemCategory.UNIQUE_IDENTIFIER))
     if topic == SENSITIVE:

@@ -33,6 +33,14 @@ class ConsentSession(VaultSession, Protocol):
 
     def set_status(self, subject: str, status: SubjectStatus, at: datetime) -> None: ...
 
+    def mark_child(self, subject: str, at: datetime) -> None:
+        """Record that the subject is a child (a birth date given after sign-up showed it)."""
+        ...
+
+    def subjects_with_status(self, status: SubjectStatus) -> list[SubjectRecord]:
+        """Every subject record with ``status`` (for sweeps such as expired children's sign-ups)."""
+        ...
+
     def ledger_head(self) -> tuple[int, bytes] | None:
         """``(seq, hash)`` of the last event, or None for an empty ledger."""
         ...
@@ -47,6 +55,11 @@ class ConsentSession(VaultSession, Protocol):
 
     def records_page(self, after: int, limit: int) -> list[LedgerRecord]:
         """Up to ``limit`` stored records with ``seq > after``, in order."""
+        ...
+
+    def stream_records(self, size: int) -> Iterator[list[LedgerRecord]]:
+        """Every stored record in ``seq`` order, in pages of up to ``size``, as the driver returns them: the read
+        of verification, inside this one transaction (a consistent snapshot of the chain)."""
         ...
 
     def delete_items(self, bucket: str, subject: str, items: Sequence[str]) -> int:

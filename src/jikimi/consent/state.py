@@ -7,22 +7,26 @@ this process makes. Nothing is decrypted: the answer comes from purposes, items 
 :meth:`ConsentBook.may_use` is True only when the subject is ``active``, the purpose lists the item (purpose
 limitation), the purpose is in force for the subject (a consent granted and not withdrawn, or a non-consent basis
 the subject's data came in under), the item is not a representative's item locked to another purpose (R-CHILD-3),
-and no advertising is asked for a child the policy sends none (R-CHILD-6). Another process's writes are seen after
-:meth:`ConsentBook.forget` (the cache is per process).
+and no advertising is asked for a child the policy sends none (R-CHILD-6). A consent granted under a policy version
+older than a change that widened its topic (:meth:`ConsentBook.require_versions`, R-POL-4) is *stale*: kept in
+``granted`` (it can still be withdrawn) but not in force until the subject consents again. A child's sign-up
+``awaiting_rep`` may use only the representative's items for the children's purpose, and only until it expires.
+:meth:`ConsentBook.may_provide` answers the same for a provision or overseas-transfer consent (R-XFER-1/8).
+Another process's writes are seen after :meth:`ConsentBook.forget` (the cache is per process).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from jikimi.consent.children import KST
-from jikimi.consent.model import NIGHT, ConsentEvent, EventKind, SubjectRecord, SubjectStatus
+from jikimi.consent.model import NIGHT, ConsentEvent, EventKind, SubjectRecord, SubjectStatus, is_sharing
 from jikimi.errors import ConsentError
 from jikimi.policy.model import Policy
 
-__all__ = ["ConsentBook", "Loader", "SubjectState", "derive"]
+__all__ = ["Accepted", "ConsentBook", "Loader", "SubjectState", "derive"]
 
 #: Reads one subject's record and events (in ``seq`` order); None if there is no such subject.
 Loader = Callable[[str], tuple[SubjectRecord, list[ConsentEvent]] | None]
@@ -39,9 +43,20 @@ class SubjectState:
     in_force: frozenset[str] = frozenset()
     last_at: datetime | None = None
     active: bool = False  # the record's status is ``active`` (a field: may_use reads it millions of times a second)
+    versions: dict[str, str] = field(default_factory=dict)  # topic -> policy version of its latest grant
+    stale: frozenset[str] = frozenset()  # granted topics that need consent to a newer policy version (R-POL-4)
 
 
-def derive(record: SubjectRecord, events: Iterable[ConsentEvent], until: datetime | None = None) -> SubjectState:
+#: topic -> the policy versions whose grants of it still count (absent: every version counts).
+Accepted = Mapping[str, frozenset[str]]
+
+
+def derive(
+    record: SubjectRecord,
+    events: Iterable[ConsentEvent],
+    until: datetime | None = None,
+    accepted: Accepted | None = None,
+) -> SubjectState:
     """Replay ``events`` (up to ``until``, if given) into a state. The status is the record's, the current one."""
     state = SubjectState(record, last_at=record.created_at, active=record.status is SubjectStatus.ACTIVE)
     for event in events:
@@ -54,21 +69,30 @@ def derive(record: SubjectRecord, events: Iterable[ConsentEvent], until: datetim
         elif event.kind is EventKind.GRANT:
             for topic in event.topics:
                 state.granted[topic] = state.granted.get(topic, frozenset()) | items
+                state.versions[topic] = event.policy_version
         else:
             for topic in event.topics:
                 state.granted.pop(topic, None)
+                state.versions.pop(topic, None)
         state.last_at = event.at
-    state.in_force = frozenset(state.collected) | frozenset(t for t in state.granted if ":" not in t)
+    if accepted:
+        state.stale = frozenset(t for t, v in state.versions.items() if t in accepted and v not in accepted[t])
+    state.in_force = frozenset(state.collected) | frozenset(
+        t for t in state.granted if ":" not in t and t not in state.stale
+    )
     return state
 
 
 class ConsentBook:
     """Per-subject consent states, cached in memory and rebuilt from the ledger (see the module doc)."""
 
-    def __init__(self, policy: Policy, load: Loader) -> None:
+    def __init__(self, policy: Policy, load: Loader, *, waiting: timedelta = timedelta(days=7)) -> None:
         self._policy = policy
         self._load = load
         self._states: dict[str, SubjectState] = {}
+        self._accepted: dict[str, frozenset[str]] = {}
+        self.waiting = waiting  # how long a child's sign-up waits for the representative (R-CHILD-3)
+        self._child_purpose = policy.children.purpose
         locked = frozenset(policy.children.representative_items)
         # Per purpose, the items it may use: the representative's items only for the children's purpose.
         self._usable = {
@@ -78,6 +102,17 @@ class ConsentBook:
         self._marketing = frozenset(k for k, p in policy.purposes.items() if p.marketing)
         self._no_ads_for_children = policy.children.no_advertising
 
+    def require_versions(self, accepted: Accepted) -> None:
+        """From now on a grant of each topic counts only if given under one of its accepted policy versions."""
+        for topic, versions in accepted.items():
+            self._accepted[topic] = self._accepted.get(topic, versions) & versions
+        self._states.clear()
+
+    @property
+    def accepted(self) -> Accepted:
+        """topic -> the policy versions whose grants still count (see :meth:`require_versions`)."""
+        return self._accepted
+
     def state(self, subject: str) -> SubjectState | None:
         """The subject's current state (loaded on first use), or None if there is no such subject."""
         state = self._states.get(subject)
@@ -85,13 +120,17 @@ class ConsentBook:
             loaded = self._load(subject)
             if loaded is None:
                 return None
-            state = self._states[subject] = derive(*loaded)
+            state = self._states[subject] = derive(*loaded, accepted=self._accepted)
         return state
 
     def put(self, record: SubjectRecord, events: Iterable[ConsentEvent]) -> SubjectState:
         """Replace the cached state of a subject after a committed write."""
-        state = self._states[record.id] = derive(record, events)
+        state = self._states[record.id] = derive(record, events, accepted=self._accepted)
         return state
+
+    def expires(self, record: SubjectRecord) -> datetime:
+        """When a child's sign-up awaiting the representative's consent expires."""
+        return record.created_at + self.waiting
 
     def forget(self, subject: str | None = None) -> None:
         """Drop one subject's cached state (or all): the next question reloads it from the ledger."""
@@ -106,16 +145,47 @@ class ConsentBook:
         if usable is None:
             raise ConsentError(f"purpose {purpose!r} is not declared in the policy")
         state = self._states.get(subject) or self.state(subject)
-        if state is None or not state.active or item not in usable:
+        if state is None or item not in usable:
             return False
-        if state.last_at is not None and now < state.last_at:
-            loaded = self._load(subject)
-            if loaded is None:
+        if not state.active:
+            # Awaiting the representative: only the representative's items, only to ask for the consent.
+            return (
+                state.record.status is SubjectStatus.AWAITING
+                and purpose == self._child_purpose
+                and now <= self.expires(state.record)
+            )
+        if state.last_at is not None and now < state.last_at:  # inlined: this runs millions of times a second
+            state = self._as_of(subject, state, now)
+            if state is None:
                 return False
-            state = derive(loaded[0], loaded[1], until=now)
         if purpose not in state.in_force:
             return False
         return not (purpose in self._marketing and state.record.child and self._no_ads_for_children)
+
+    def may_provide(self, subject: str, topic: str, now: datetime, item: str | None = None) -> bool:
+        """May ``subject``'s data (``item``, or any the consent covers) go to the recipient or overseas transfer whose
+        consent id is ``topic`` (``model.provide_topic`` / ``model.transfer_topic``) at ``now``?
+
+        Needs an active subject, the consent granted and not withdrawn, not stale after a policy change that widened
+        it (R-XFER-1/9, R-POL-4), and the item among those the consent covers.
+        """
+        if not is_sharing(topic):
+            raise ConsentError(f"{topic!r} is not a provision or overseas-transfer consent id")
+        state = self.state(subject)
+        if state is None or not state.active:
+            return False
+        state = self._as_of(subject, state, now)
+        if state is None or topic not in state.granted or topic in state.stale:
+            return False
+        return item is None or item in state.granted[topic]
+
+    def _as_of(self, subject: str, state: SubjectState, now: datetime) -> SubjectState | None:
+        if state.last_at is None or now >= state.last_at:
+            return state
+        loaded = self._load(subject)
+        if loaded is None:
+            return None
+        return derive(loaded[0], loaded[1], until=now, accepted=self._accepted)
 
     def may_advertise(self, subject: str, channel: str, now: datetime) -> bool:
         """May an advertising message go to ``subject`` by ``channel`` (sms, email, push ...) at ``now``?

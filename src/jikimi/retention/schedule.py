@@ -92,21 +92,23 @@ def on_purpose_end(
     *,
     clocks: Mapping[ClockStart, datetime] | None = None,
     conditions: Iterable[ClockStart] = (),
+    exclude: Collection[ClockStart] = (),
 ) -> Disposition:
     """What becomes of the ``held`` items of a subject whose purpose ends by ``event`` at ``at``.
 
     ``held`` are the items whose purposes have ended (on 회원탈퇴: all of them; on withdrawing one consent: the
     items only that purpose used). ``clocks`` gives the times of the subject's other clock events (collection,
     last transaction ...); a rule whose clock start is unknown keeps its items with an unknown expiry.
-    ``conditions`` names the conditional clocks (:data:`CONDITIONAL`) that hold for this subject. An item no rule
-    keeps is destroyed at once (R-RET-1).
+    ``conditions`` names the conditional clocks (:data:`CONDITIONAL`) that hold for this subject. Rules whose clock
+    starts on an event in ``exclude`` are left out (the caller keeps such data another way: operational records,
+    whose clock is their own date, are kept per record). An item no rule keeps is destroyed at once (R-RET-1).
     """
     times: dict[ClockStart, datetime] = dict(clocks or {})
     times[event] = at
     active_conditions = set(conditions)
     keeps: list[Keep] = []
     for rule in policy.retention:
-        if rule.starts in CONDITIONAL and rule.starts not in active_conditions:
+        if (rule.starts in CONDITIONAL and rule.starts not in active_conditions) or rule.starts in exclude:
             continue
         items = _rule_items(policy, rule) & set(held)
         if not items:

@@ -9,8 +9,8 @@ then the whole batch is written in one transaction. How a value is stored depend
 - anything else: AES-256-GCM, unless the policy marks the item ``personal: false`` (stored as is).
 
 Searchable items also get a blind-index entry. Data keys exist per subject and bucket: ``"live"`` for data in use,
-or a retention rule's key for data kept under a statute, so :meth:`Vault.shred` of the live bucket leaves statutory
-buckets readable (R-RET-2, R-SEC-27).
+a retention rule's key for data kept under a statute, or ``<rule>/<record id>`` for one operational record, so
+:meth:`Vault.shred` of the live bucket leaves statutory buckets readable (R-RET-2, R-SEC-27).
 
 Values, clear keys and ciphertexts never reach a repr, a log record or an exception message.
 """
@@ -117,6 +117,11 @@ class Vault:
 
     def __repr__(self) -> str:
         return f"Vault(service={self._policy.service.key!r}, keyring={self._keyring!r})"
+
+    @property
+    def store(self) -> VaultStore:
+        """The store the vault writes through: other services open their unit of work on it to share a commit."""
+        return self._store
 
     # --- writes ------------------------------------------------------------------------------------------
 
@@ -348,7 +353,8 @@ class Vault:
             raise UnknownItemError(f"item {key!r} is not declared in the policy") from None
 
     def _check_bucket(self, bucket: str) -> None:
-        if bucket not in self._buckets:
+        # ``rule/<record id>``: one operational record kept under ``rule`` with its own key and expiry.
+        if bucket not in self._buckets and bucket.partition("/")[0] not in self._buckets - {LIVE}:
             raise UnknownItemError(f"bucket {bucket!r} is neither 'live' nor a retention rule of the policy")
 
     def _aead(self, key: DataKey) -> AESGCM:

@@ -305,5 +305,5 @@ def test_a_vault_database_is_upgraded_to_the_consent_schema(database: Database) 
     old.dispose()
     with pytest.raises(SchemaError, match="db upgrade"):
         database.open()
-    assert upgrade_database(database.url, schema=database.schema) == "0002"
+    assert upgrade_database(database.url, schema=database.schema) >= "0002"  # later revisions follow
     database.open()

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, Engine, delete, select, update
 
 from jikimi.adapters.storage.consent_tables import consent_subjects
 from jikimi.adapters.storage.store import SqlVaultSession, SqlVaultStore
@@ -33,11 +33,17 @@ _HEAD = "SELECT seq, hash FROM consent_events ORDER BY seq DESC LIMIT 1"
 _APPEND = "INSERT INTO consent_events (seq, subject, body, prev_hash, hash) VALUES ({p}, {p}, {p}, {p}, {p})"
 _PAGE = "SELECT seq, subject, body, prev_hash, hash FROM consent_events WHERE seq > {p} ORDER BY seq LIMIT {p}"
 _OF = "SELECT seq, subject, body, prev_hash, hash FROM consent_events WHERE subject = {p} ORDER BY seq"
+_ALL = "SELECT seq, subject, body, prev_hash, hash FROM consent_events ORDER BY seq"
+_IDLE_WRITERS = 4
 _FIND = "SELECT DISTINCT subject FROM blind_index WHERE item = {p} AND digest = {p} ORDER BY subject"
 
 
 class SqlConsentSession(SqlVaultSession):
     """The vault's operations plus subject records and the consent ledger, on one open transaction."""
+
+    @property
+    def connection(self) -> Connection:
+        return self._conn
 
     def add_subject(self, record: SubjectRecord) -> None:
         sql, when = self._sql, self._sql.created_at
@@ -62,14 +68,23 @@ class SqlConsentSession(SqlVaultSession):
         row = self._conn.execute(select(consent_subjects).where(consent_subjects.c.id == subject)).first()
         if row is None:
             return None
-        return SubjectRecord(
-            row.id, row.subject_type, row.channel, SubjectStatus(row.status), row.child, row.created_at, row.updated_at
-        )
+        return _subject(row)
 
     def set_status(self, subject: str, status: SubjectStatus, at: datetime) -> None:
         self._conn.execute(
             update(consent_subjects).where(consent_subjects.c.id == subject).values(status=status.value, updated_at=at)
         )
+
+    def mark_child(self, subject: str, at: datetime) -> None:
+        self._conn.execute(
+            update(consent_subjects).where(consent_subjects.c.id == subject).values(child=True, updated_at=at)
+        )
+
+    def subjects_with_status(self, status: SubjectStatus) -> list[SubjectRecord]:
+        rows = self._conn.execute(
+            select(consent_subjects).where(consent_subjects.c.status == status.value).order_by(consent_subjects.c.id)
+        )
+        return [_subject(r) for r in rows]
 
     def ledger_head(self) -> tuple[int, bytes] | None:
         self._cursor.execute(_HEAD)
@@ -91,6 +106,20 @@ class SqlConsentSession(SqlVaultSession):
         rows: list[LedgerRecord] = self._cursor.fetchall()
         return rows
 
+    def stream_records(self, size: int) -> Iterator[list[LedgerRecord]]:
+        if self._sql.sqlite:
+            # SQLite steps through the rows as they are fetched: one statement, streamed by fetchmany.
+            cursor = self._cursor
+            cursor.execute(_ALL)
+            while page := cursor.fetchmany(size):
+                yield page
+            return
+        # PostgreSQL's client-side cursor would load the whole ledger at once: pages by seq instead.
+        after = 0
+        while page := self.records_page(after, size):
+            yield page
+            after = page[-1][0]
+
     def delete_items(self, bucket: str, subject: str, items: Sequence[str]) -> int:
         if not items:
             return 0
@@ -106,6 +135,23 @@ class SqlConsentSession(SqlVaultSession):
         return int(result.rowcount)
 
 
+def _aware(at: datetime) -> datetime:
+    # SQLite hands back naive datetimes for DateTime(timezone=True): they are stored in UTC.
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def _subject(row: Any) -> SubjectRecord:
+    return SubjectRecord(
+        row.id,
+        row.subject_type,
+        row.channel,
+        SubjectStatus(row.status),
+        bool(row.child),
+        _aware(row.created_at),
+        _aware(row.updated_at),
+    )
+
+
 def _record(row: Any) -> LedgerRecord:
     seq, subject, body, prev, digest = row
     return int(seq), subject, bytes(body), bytes(prev), bytes(digest)
@@ -119,10 +165,33 @@ class SqlConsentStore(SqlVaultStore):
         """The same database as ``store`` (sharing its engine), with the consent tables."""
         return cls(store.engine)
 
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        # Connections (with their session and cursor) kept between transactions: a pool checkout, a new Connection
+        # and the pool's reset on return cost a quarter of a sign-up. list pop/append are atomic across threads.
+        self._writers: list[SqlConsentSession] = []
+
     @contextmanager
     def consent_transaction(self) -> Iterator[SqlConsentSession]:
-        with self.engine.begin() as conn:
-            yield SqlConsentSession(conn)
+        try:
+            session = self._writers.pop()
+        except IndexError:
+            session = SqlConsentSession(self.engine.connect())
+        done = False
+        try:
+            with session.connection.begin():
+                yield session
+            done = True
+        finally:
+            if done and len(self._writers) < _IDLE_WRITERS:
+                self._writers.append(session)
+            else:
+                session.connection.close()  # back to the pool, which rolls back whatever is still open
+
+    def close(self) -> None:
+        while self._writers:
+            self._writers.pop().connection.close()
+        super().close()
 
     @contextmanager
     def transaction(self) -> Iterator[SqlConsentSession]:

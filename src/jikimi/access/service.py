@@ -1,0 +1,115 @@
+"""Operators and their rights (:class:`Operators`), and every read through the gate with its record.
+
+:meth:`AccessService.read` asks the gate; on a refusal it records the refusal and raises :class:`AccessDeniedError`
+naming the rule; on an allowed decision it commits the access records first and only then decrypts, so no data is
+ever returned whose access record is not stored (R-SEC-21). Operator changes are logged in the same transaction as
+the change (R-SEC-3, R-SEC-4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from jikimi.access.gate import DEFAULT_BULK_THRESHOLD, decide
+from jikimi.access.model import AccessRequest, Decision, Operator
+from jikimi.access.ports import AccessSession, AccessStore, FactsSource, Reader, RightsChange
+from jikimi.access.record import Break, chain_records, verify_rows
+from jikimi.clock import Clock
+from jikimi.errors import AccessDeniedError, UnknownOperatorError
+from jikimi.policy.model import Policy
+
+__all__ = ["AccessService", "Operators"]
+
+
+class Operators:
+    """Operator accounts and their rights: every grant, change and revocation is logged with it (R-SEC-3, -4)."""
+
+    def __init__(self, policy: Policy, store: AccessStore, clock: Clock) -> None:
+        self._policy = policy
+        self._store = store
+        self._clock = clock
+
+    def grant(self, operator: str, role: str, actor: str) -> Operator:
+        """Create an operator account with a role the policy declares, or change its role."""
+        if role not in self._policy.roles:
+            raise UnknownOperatorError(f"role {role!r} is not declared in the policy")
+        now = self._clock.now()
+        with self._store.transaction() as session:
+            before = session.get_operator(operator)
+            updated = Operator(operator, role, True)
+            session.put_operator(updated, now)
+            change = "granted" if before is None else "changed"
+            session.log_rights_change(RightsChange(operator, change, before.role if before else None, role, actor, now))
+        return updated
+
+    def disable(self, operator: str, actor: str) -> None:
+        """Revoke an operator's access (on leaving or changing jobs, R-SEC-3)."""
+        now = self._clock.now()
+        with self._store.transaction() as session:
+            before = session.get_operator(operator)
+            if before is None:
+                raise UnknownOperatorError(f"operator {operator!r} has no account")
+            session.put_operator(Operator(operator, before.role, False), now)
+            session.log_rights_change(RightsChange(operator, "disabled", before.role, None, actor, now))
+
+
+class AccessService:
+    """Purpose-bound reads for one policy. Collaborators are passed in; nothing is global."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        store: AccessStore,
+        facts: FactsSource,
+        reader: Reader,
+        *,
+        bulk_threshold: int = DEFAULT_BULK_THRESHOLD,
+    ) -> None:
+        self._policy = policy
+        self._store = store
+        self._facts = facts
+        self._reader = reader
+        self._bulk_threshold = bulk_threshold
+
+    # --- reads -------------------------------------------------------------------------------------------
+
+    def decide(self, request: AccessRequest) -> Decision:
+        """The gate's decision for ``request``, without reading or recording anything."""
+        with self._store.transaction() as session:
+            return self._decide_all(session, [request])[0][1]
+
+    def read(self, request: AccessRequest) -> dict[str, dict[str, str]]:
+        """Decrypt ``request.items`` of its subjects if the gate allows; record the access either way."""
+        (result,) = self.read_many([request])
+        if isinstance(result, Decision):
+            raise AccessDeniedError(result.rule or "", result.message)
+        return result
+
+    def read_many(self, requests: Iterable[AccessRequest]) -> list[dict[str, dict[str, str]] | Decision]:
+        """Many reads with one commit for all their records (group commit); each result is the data or the refusal.
+
+        The decisions and the records of the whole batch are made in one transaction, and nothing is decrypted
+        before it commits, so a crash loses no record of a read whose data was returned.
+        """
+        with self._store.transaction() as session:
+            decided = self._decide_all(session, list(requests))
+            session.append(chain_records(decided, session.head()))
+        wanted: dict[tuple[str, ...], set[str]] = {}
+        for request, decision in decided:
+            if decision.allowed:
+                wanted.setdefault(request.items, set()).update(request.subjects)
+        data = {items: self._reader(sorted(subjects), items) for items, subjects in wanted.items()}
+        return [{s: data[r.items].get(s, {}) for s in r.subjects} if d.allowed else d for r, d in decided]
+
+    def _decide_all(
+        self, session: AccessSession, requests: list[AccessRequest]
+    ) -> list[tuple[AccessRequest, Decision]]:
+        # The operators of the batch once, the facts of all its subjects in one call.
+        operators = {name: session.get_operator(name) for name in {r.operator for r in requests}}
+        facts = self._facts.facts({s for r in requests for s in r.subjects})
+        policy, threshold = self._policy, self._bulk_threshold
+        return [(r, decide(policy, r, operators[r.operator], facts, bulk_threshold=threshold)) for r in requests]
+
+    def verify(self) -> tuple[int, Break | None]:
+        """Walk the whole access record (``jikimi audit verify``): records checked and the first break."""
+        return verify_rows(self._store.chain_rows())

@@ -1,0 +1,160 @@
+"""The SQL implementation of :class:`jikimi.access.ports.AccessStore`, on the vault store's engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from jikimi.access.model import Operator
+from jikimi.access.ports import RightsChange
+from jikimi.access.record import AccessRecord
+from jikimi.adapters.storage.access_tables import access_operators, access_records, access_rights_log
+from jikimi.adapters.storage.store import _sql
+
+__all__ = ["SqlAccessSession", "SqlAccessStore"]
+
+_OPERATOR = "SELECT role, active FROM access_operators WHERE id = {p}"
+_HEAD = "SELECT seq, hash FROM access_records ORDER BY seq DESC LIMIT 1"
+_PAGE = "SELECT seq, at, operator, subject, body, prev_hash, hash FROM access_records WHERE seq > {p} ORDER BY seq"
+_BETWEEN = (
+    "SELECT seq, at, operator, subject, body, prev_hash, hash FROM access_records "
+    "WHERE at >= {p} AND at < {p} ORDER BY at, seq"
+)
+_CHAIN = "SELECT seq, body, prev_hash, hash FROM access_records ORDER BY seq"
+_APPEND = (
+    "INSERT INTO access_records (seq, at, operator, subject, body, prev_hash, hash) "
+    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})"
+)
+
+
+def _utc(at: datetime) -> datetime:
+    # SQLite gives back naive datetimes; every time jikimi stores is UTC.
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+class SqlAccessSession:
+    """Access operations on one open transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        # The hot statements go to the driver's cursor, inside the transaction SQLAlchemy opened (as store.py).
+        self._sql = _sql(conn.dialect)
+        self._cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+    def get_operator(self, operator: str) -> Operator | None:
+        self._cursor.execute(_OPERATOR.format(p=self._sql.p), (operator,))
+        row = self._cursor.fetchone()
+        return None if row is None else Operator(operator, row[0], bool(row[1]))
+
+    def put_operator(self, operator: Operator, at: datetime) -> None:
+        values = {"role": operator.role, "active": operator.active, "updated_at": at}
+        done = self._conn.execute(update(access_operators).where(access_operators.c.id == operator.id).values(**values))
+        if done.rowcount == 0:
+            self._conn.execute(insert(access_operators).values(id=operator.id, **values))
+
+    def log_rights_change(self, change: RightsChange) -> None:
+        self._conn.execute(
+            insert(access_rights_log).values(
+                operator=change.operator,
+                change=change.change,
+                role_before=change.role_before,
+                role_after=change.role_after,
+                actor=change.actor,
+                at=change.at,
+            )
+        )
+
+    def head(self) -> tuple[int, bytes] | None:
+        self._cursor.execute(_HEAD)
+        row = self._cursor.fetchone()
+        return None if row is None else (int(row[0]), bytes(row[1]))
+
+    def append(self, records: Sequence[AccessRecord]) -> None:
+        if not records:
+            return
+        when = self._sql.created_at
+        self._cursor.executemany(
+            _APPEND.format(p=self._sql.p),
+            [(r.seq, when(r.at), r.operator, r.subject, r.body, r.prev_hash, r.hash) for r in records],
+        )
+
+
+class SqlAccessStore:
+    """Operators, their rights log and the access record, in the same database as the vault."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlAccessSession]:
+        with self.engine.begin() as conn:
+            yield SqlAccessSession(conn)
+
+    def records(self, after: int = 0, page: int = 10_000) -> Iterator[Sequence[AccessRecord]]:
+        """Every record after ``after``, in ``seq`` order, a page at a time (one read transaction, driver cursor)."""
+        sql = _sql(self.engine.dialect)
+        at = _time_reader(self.engine.dialect)
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.driver_connection.cursor()  # type: ignore[union-attr]
+            cursor.execute(_PAGE.format(p=sql.p), (after,))
+            while rows := cursor.fetchmany(page):
+                yield [AccessRecord(s, at(t), o, j, bytes(b), bytes(ph), bytes(h)) for s, t, o, j, b, ph, h in rows]
+        finally:
+            raw.close()
+
+    def chain_rows(self) -> Iterator[tuple[int, bytes, bytes, bytes]]:
+        """``(seq, body, prev_hash, hash)`` of every record in ``seq`` order: what verification reads."""
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.driver_connection.cursor()  # type: ignore[union-attr]
+            cursor.execute(_CHAIN)
+            while rows := cursor.fetchmany(10_000):
+                yield from rows
+        finally:
+            raw.close()
+
+    def records_between(self, start: datetime, end: datetime) -> Iterator[AccessRecord]:
+        """Records with ``start <= at < end``, in time order (the monthly review), read a page at a time."""
+        sql = _sql(self.engine.dialect)
+        at = _time_reader(self.engine.dialect)
+        when = sql.created_at
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.driver_connection.cursor()  # type: ignore[union-attr]
+            cursor.execute(_BETWEEN.format(p=sql.p), (when(start), when(end)))
+            while rows := cursor.fetchmany(10_000):
+                for s, t, o, j, b, ph, h in rows:
+                    yield AccessRecord(s, at(t), o, j, bytes(b), bytes(ph), bytes(h))
+        finally:
+            raw.close()
+
+    def rights_changes(self, operator: str | None = None) -> list[RightsChange]:
+        query = select(access_rights_log).order_by(access_rights_log.c.id)
+        if operator is not None:
+            query = query.where(access_rights_log.c.operator == operator)
+        with self.engine.connect() as conn:
+            return [
+                RightsChange(r.operator, r.change, r.role_before, r.role_after, r.actor, _utc(r.at))
+                for r in conn.execute(query)
+            ]
+
+
+def _time_reader(dialect: Any) -> Any:
+    """Driver values of the ``at`` column as aware UTC datetimes (SQLite keeps SQLAlchemy's text form)."""
+    convert = access_records.c.at.type.dialect_impl(dialect).result_processor(dialect, None)
+
+    def read(value: Any) -> datetime:
+        return _utc(cast(datetime, convert(value) if convert is not None else value))
+
+    return read
+
+
+def _record(row: Any) -> AccessRecord:
+    return AccessRecord(
+        int(row.seq), _utc(row.at), row.operator, row.subject, bytes(row.body), bytes(row.prev_hash), bytes(row.hash)
+    )

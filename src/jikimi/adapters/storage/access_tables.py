@@ -1,0 +1,48 @@
+"""The access domain's tables, on the vault's ``metadata`` (migration ``v0004_access`` creates exactly these).
+
+``access_records`` is append-only on its sequence, with an index on time only: times arrive in order, so the
+index grows at its end, while an index on subjects would cost appends about 3x (performance.md, point 3).
+``access_rights_log`` keeps every grant, change and revocation of an operator's rights (R-SEC-4: 3 years).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, Index, Integer, LargeBinary, String, Table
+
+from jikimi.adapters.storage.tables import metadata
+
+__all__ = ["access_operators", "access_records", "access_rights_log"]
+
+access_operators = Table(
+    "access_operators",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("role", String(64), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+access_rights_log = Table(
+    "access_rights_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("operator", String(64), nullable=False),
+    Column("change", String(16), nullable=False),
+    Column("role_before", String(64)),
+    Column("role_after", String(64)),
+    Column("actor", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+access_records = Table(
+    "access_records",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("operator", String(64), nullable=False),
+    Column("subject", String(64), nullable=False),
+    Column("body", LargeBinary, nullable=False),  # canonical JSON: what the hash covers
+    Column("prev_hash", LargeBinary, nullable=False),
+    Column("hash", LargeBinary, nullable=False),
+    Index(None, "at"),
+)

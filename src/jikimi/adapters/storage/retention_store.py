@@ -1,0 +1,277 @@
+"""The SQL implementation of :class:`jikimi.retention.ports.RetentionStore`: the consent store plus retention tables.
+
+:class:`SqlRetentionStore` hands out :class:`SqlRetentionSession` for consent transactions too, so the consent
+unit of work an :class:`~jikimi.engine.Engine` opens can write vault fields, subject status, ledger events and kept
+buckets in one commit. The sweep's statements go to the driver directly (see ``SqlRetentionSession._pairs``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, insert, select, update
+
+from jikimi.adapters.storage.consent_store import SqlConsentSession, SqlConsentStore
+from jikimi.adapters.storage.retention_tables import (
+    KEPT,
+    SHREDDED,
+    destruction_log,
+    legal_holds,
+    retention_buckets,
+    retention_records,
+    sweep_runs,
+)
+from jikimi.retention.ports import (
+    BucketRef,
+    DestructionEntry,
+    HoldRow,
+    KeptBucket,
+    RecordRow,
+    RuleCount,
+    SweepRun,
+)
+
+__all__ = ["SqlRetentionSession", "SqlRetentionStore", "open_retention_store"]
+
+
+def _utc(at: datetime) -> datetime:
+    # SQLite keeps DateTime as naive text: store UTC, and read it back as UTC.
+    return at.astimezone(UTC) if at.tzinfo is not None else at
+
+
+def _aware(at: Any) -> Any:
+    if isinstance(at, datetime) and at.tzinfo is None:
+        return at.replace(tzinfo=UTC)
+    return at
+
+
+class SqlRetentionSession(SqlConsentSession):
+    """Consent-session operations plus the retention tables, on one open transaction."""
+
+    def add_kept(self, rows: Sequence[KeptBucket]) -> None:
+        b = retention_buckets
+        for row in rows:
+            values = {
+                "subject": row.subject,
+                "bucket": row.bucket,
+                "rule": row.rule,
+                "record": row.record,
+                "expires_at": None if row.expires_at is None else _utc(row.expires_at),
+                "use": row.use,
+                "separate_storage": row.separate_storage,
+                "policy_version": row.policy_version,
+                "items": row.items,
+                "state": KEPT,
+            }
+            stmt = self._insert(b).values(**values)
+            update_ = {k: v for k, v in values.items() if k not in ("subject", "bucket")}
+            self._conn.execute(stmt.on_conflict_do_update(index_elements=["subject", "bucket"], set_=update_))
+
+    def kept_of(self, subject: str) -> list[KeptBucket]:
+        b = retention_buckets
+        rows = self._conn.execute(select(b).where(b.c.subject == subject, b.c.state == KEPT).order_by(b.c.bucket))
+        return [
+            KeptBucket(
+                r.subject,
+                r.bucket,
+                r.rule,
+                _aware(r.expires_at),
+                r.use,
+                r.separate_storage,
+                r.policy_version,
+                r.record,
+                r.items,
+            )
+            for r in rows
+        ]
+
+    def add_record(self, record: RecordRow) -> None:
+        self._conn.execute(
+            insert(retention_records).values(
+                id=record.id, subject=record.subject, kind=record.kind, occurred_at=_utc(record.occurred_at)
+            )
+        )
+
+    def records_of(self, subject: str) -> list[RecordRow]:
+        t = retention_records
+        rows = self._conn.execute(select(t).where(t.c.subject == subject).order_by(t.c.occurred_at, t.c.id))
+        return [RecordRow(r.id, r.subject, r.kind, _aware(r.occurred_at)) for r in rows]
+
+    def add_hold(self, subject: str, reason: str, at: datetime, actor: str) -> int:
+        result = self._conn.execute(
+            insert(legal_holds).values(subject=subject, reason=reason, placed_at=_utc(at), placed_by=actor)
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def release_hold(self, hold: int, at: datetime, actor: str) -> bool:
+        h = legal_holds
+        result = self._conn.execute(
+            update(h).where(h.c.id == hold, h.c.released_at.is_(None)).values(released_at=_utc(at), released_by=actor)
+        )
+        return bool(result.rowcount)
+
+    def holds_of(self, subject: str) -> list[HoldRow]:
+        h = legal_holds
+        rows = self._conn.execute(select(h).where(h.c.subject == subject).order_by(h.c.id))
+        return [
+            HoldRow(r.id, r.subject, r.reason, _aware(r.placed_at), r.placed_by, _aware(r.released_at), r.released_by)
+            for r in rows
+        ]
+
+    def _due_where(self, now: datetime) -> Any:
+        b, h = retention_buckets, legal_holds
+        at = _utc(now)
+        # A hold not yet released blocks whatever ``now`` the sweep runs as of: holds are about the present.
+        held = exists().where(h.c.subject == b.c.subject, h.c.released_at.is_(None))
+        return and_(b.c.state == KEPT, b.c.expires_at <= at, ~held)
+
+    def due(self, now: datetime, limit: int) -> list[BucketRef]:
+        b = retention_buckets
+        # No ORDER BY beyond the index's own: sorting ties would read every due row for each batch.
+        query = (
+            select(b.c.subject, b.c.bucket, b.c.rule, b.c["items"])
+            .where(self._due_where(now))
+            .order_by(b.c.state, b.c.expires_at)
+            .limit(limit)
+        )
+        return [BucketRef(*row) for row in self._conn.execute(query)]
+
+    def due_counts(self, now: datetime, *, items: bool = True) -> list[RuleCount]:
+        b = retention_buckets
+        total = func.sum(b.c["items"]) if items else func.sum(0)
+        query = select(b.c.rule, func.count(), total).where(self._due_where(now)).group_by(b.c.rule).order_by(b.c.rule)
+        return [RuleCount(rule, int(n), int(fields_ or 0)) for rule, n, fields_ in self._conn.execute(query)]
+
+    def _pairs(self, statement: str, refs: Sequence[BucketRef], extra: str = "") -> int:
+        """Run ``statement`` (a DELETE or UPDATE of table ``t``) for every (subject, bucket) of ``refs``; rows hit.
+
+        SQLite: one point statement per pair by primary key through ``executemany`` (a row-value ``IN`` list made
+        it scan the table once per chunk). PostgreSQL: one statement joining two arrays (round trips, not rows,
+        are its cost, performance.md §6).
+        """
+        cursor = self._cursor
+        if self._sql.sqlite:
+            sql = f"{statement} WHERE subject = ? AND bucket = ?{extra}"
+            cursor.executemany(sql, [(r.subject, r.bucket) for r in refs])
+        else:
+            join = "USING" if statement.startswith("DELETE") else "FROM"
+            sql = (
+                f"{statement} {join} unnest(%s::text[], %s::text[]) AS p(s, b) "
+                f"WHERE t.subject = p.s AND t.bucket = p.b{extra}"
+            )
+            cursor.execute(sql, ([r.subject for r in refs], [r.bucket for r in refs]))
+        return max(int(cursor.rowcount), 0)
+
+    def shred_buckets(self, buckets: Sequence[BucketRef]) -> list[RuleCount]:
+        self._pairs("DELETE FROM blind_index" + self._alias(), buckets)
+        # The key: from this commit on the ciphertext is unreadable (performance.md §5).
+        self._pairs("DELETE FROM data_keys" + self._alias(), buckets)
+        self._pairs(
+            f"UPDATE retention_buckets{self._alias()} SET state = {SHREDDED}",
+            buckets,
+            f" AND {'' if self._sql.sqlite else 't.'}state = {KEPT}",
+        )
+        counts: dict[str, tuple[int, int]] = {}
+        for ref in buckets:
+            n, items = counts.get(ref.rule, (0, 0))
+            counts[ref.rule] = (n + 1, items + ref.items)
+        return [RuleCount(rule, n, items) for rule, (n, items) in sorted(counts.items())]
+
+    def _alias(self) -> str:
+        return "" if self._sql.sqlite else " t"
+
+    def shredded(self, limit: int) -> list[BucketRef]:
+        b = retention_buckets
+        query = select(b.c.subject, b.c.bucket, b.c.rule, b.c["items"]).where(b.c.state == SHREDDED).limit(limit)
+        return [BucketRef(*row) for row in self._conn.execute(query)]
+
+    def purge_buckets(self, buckets: Sequence[BucketRef]) -> int:
+        deleted = self._pairs("DELETE FROM fields" + self._alias(), buckets)
+        self._pairs("DELETE FROM retention_buckets" + self._alias(), buckets)
+        records = sorted({r.bucket.partition("/")[2] for r in buckets if "/" in r.bucket})
+        if records:
+            r = retention_records
+            orphan = ~exists().where(retention_buckets.c.record == r.c.id)
+            for start in range(0, len(records), 500):
+                self._conn.execute(delete(r).where(r.c.id.in_(records[start : start + 500]), orphan))
+        return deleted
+
+    def log_destruction(self, entries: Sequence[DestructionEntry]) -> None:
+        if entries:
+            self._conn.execute(
+                insert(destruction_log),
+                [
+                    {
+                        "run": e.run,
+                        "at": _utc(e.at),
+                        "rule": e.rule,
+                        "kind": e.kind,
+                        "subjects": e.subjects,
+                        "items": e.items,
+                        "method": e.method,
+                        "policy_version": e.policy_version,
+                    }
+                    for e in entries
+                ],
+            )
+
+    def destruction_log(self, start: datetime, end: datetime) -> list[DestructionEntry]:
+        d = destruction_log
+        rows = self._conn.execute(select(d).where(d.c.at >= _utc(start), d.c.at < _utc(end)).order_by(d.c.at, d.c.id))
+        return [
+            DestructionEntry(_aware(x.at), x.rule, x.kind, x.subjects, x.items, x.method, x.policy_version, x.run)
+            for x in rows
+        ]
+
+    def start_run(self, now: datetime, at: datetime) -> int:
+        result = self._conn.execute(insert(sweep_runs).values(now=_utc(now), started_at=_utc(at), batches=0, buckets=0))
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def advance_run(self, run: int, buckets: int) -> None:
+        s = sweep_runs
+        self._conn.execute(
+            update(s).where(s.c.id == run).values(batches=s.c.batches + 1, buckets=s.c.buckets + buckets)
+        )
+
+    def finish_run(self, run: int, at: datetime) -> None:
+        self._conn.execute(update(sweep_runs).where(sweep_runs.c.id == run).values(finished_at=_utc(at)))
+
+    def runs(self) -> list[SweepRun]:
+        s = sweep_runs
+        return [
+            SweepRun(r.id, _aware(r.now), _aware(r.started_at), r.batches, r.buckets, _aware(r.finished_at))
+            for r in self._conn.execute(select(s).order_by(s.c.id))
+        ]
+
+
+class SqlRetentionStore(SqlConsentStore):
+    """A consent store with the retention tables: every transaction is a :class:`SqlRetentionSession`."""
+
+    @contextmanager
+    def consent_transaction(self) -> Iterator[SqlRetentionSession]:
+        with self.engine.begin() as conn:
+            yield SqlRetentionSession(conn)
+
+    @contextmanager
+    def retention_transaction(self) -> Iterator[SqlRetentionSession]:
+        with self.consent_transaction() as session:
+            yield session
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlRetentionSession]:
+        with self.consent_transaction() as session:
+            yield session
+
+
+def open_retention_store(url: str | None = None, *, schema: str | None = None) -> SqlRetentionStore:
+    """Open (and on first use, create) the database at ``url``, like ``open_store``, with every table jikimi has."""
+    from jikimi.adapters.storage import open_store  # the package imports this module's siblings first
+
+    return SqlRetentionStore(open_store(url, schema=schema).engine)

@@ -1,0 +1,92 @@
+"""The retention domain's tables (SQLAlchemy Core), on the vault's ``metadata``. Migration ``v0003_retention``
+must create exactly these tables.
+
+``retention_buckets`` lists each vault bucket kept under a rule (one row per subject x bucket) with its expiry; the
+sweep finds due buckets through the ``(state, expires_at)`` index, never by a scan, and the same index finds
+buckets shredded but not yet purged (``state`` 1) when a killed sweep resumes. ``retention_records`` holds the
+operational records' kind and date (their items are in the vault), ``legal_holds`` the holds, ``destruction_log``
+what was destroyed (no subject ids, no values), and ``sweep_runs`` each sweep's committed progress.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, SmallInteger, String, Table
+
+from jikimi.adapters.storage.tables import metadata
+
+__all__ = [
+    "KEPT",
+    "SHREDDED",
+    "destruction_log",
+    "legal_holds",
+    "retention_buckets",
+    "retention_records",
+    "sweep_runs",
+]
+
+KEPT, SHREDDED = 0, 1
+
+retention_buckets = Table(
+    "retention_buckets",
+    metadata,
+    Column("subject", String(64), primary_key=True),
+    Column("bucket", String(64), primary_key=True),  # the rule key, or "<rule>/<record id>"
+    Column("rule", String(64), nullable=False),
+    Column("record", String(32), nullable=True),
+    Column("expires_at", DateTime(timezone=True), nullable=True),  # NULL: unknown yet, or permanent
+    Column("use", String(64), nullable=True),
+    Column("separate_storage", Boolean, nullable=False),
+    Column("policy_version", String(64), nullable=False),
+    Column("items", Integer, nullable=False),  # fields stored: the destruction log's count, known without a scan
+    Column("state", SmallInteger, nullable=False),  # KEPT, or SHREDDED (key gone, rows still to delete)
+    Index(None, "state", "expires_at"),
+)
+
+retention_records = Table(
+    "retention_records",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("subject", String(64), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Index(None, "subject"),
+)
+
+legal_holds = Table(
+    "legal_holds",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subject", String(64), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("placed_at", DateTime(timezone=True), nullable=False),
+    Column("placed_by", String(64), nullable=False),
+    Column("released_at", DateTime(timezone=True), nullable=True),
+    Column("released_by", String(64), nullable=True),
+    Index(None, "subject"),
+)
+
+destruction_log = Table(
+    "destruction_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run", Integer, nullable=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("kind", String(200), nullable=False),
+    Column("subjects", Integer, nullable=False),
+    Column("items", Integer, nullable=False),
+    Column("method", String(200), nullable=False),
+    Column("policy_version", String(64), nullable=False),
+    Index(None, "at"),
+)
+
+sweep_runs = Table(
+    "sweep_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("now", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("batches", Integer, nullable=False),
+    Column("buckets", Integer, nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+)

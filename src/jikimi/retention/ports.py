@@ -1,0 +1,183 @@
+"""The retention domain's storage port: kept buckets, operational records, legal holds, the destruction log, sweeps.
+
+A :class:`RetentionSession` is a consent session (vault + subjects + ledger) that also keeps the retention tables,
+so an end of purpose (vault copies, shred of the live bucket, the subject's status, the ledger event and the kept
+buckets' expiries) commits as one transaction. Rows here carry no personal data: subjects are internal
+pseudonymous ids, and the destruction log does not even carry those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from jikimi.consent.ports import ConsentSession
+
+__all__ = [
+    "BucketRef",
+    "DestructionEntry",
+    "HoldRow",
+    "KeptBucket",
+    "RecordRow",
+    "RetentionSession",
+    "RetentionStore",
+    "RuleCount",
+    "SweepRun",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class KeptBucket:
+    """A vault bucket kept under a retention rule until ``expires_at`` (None: not yet known, or permanent)."""
+
+    subject: str
+    bucket: str  # the rule key, or ``<rule>/<record id>`` for one operational record
+    rule: str
+    expires_at: datetime | None
+    use: str | None
+    separate_storage: bool
+    policy_version: str  # the policy in force when the clock started: its rule set the expiry
+    record: str | None = None
+    items: int = 0  # fields stored in the bucket: what the destruction log counts, without counting rows again
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRow:
+    """An operational record (contract, payment, visit log ...): its kind and date; its items live in the vault."""
+
+    id: str
+    subject: str
+    kind: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRow:
+    """A legal hold as stored: ``reason`` and actors are the operator's words, never the subject's data."""
+
+    id: int
+    subject: str
+    reason: str
+    placed_at: datetime
+    placed_by: str
+    released_at: datetime | None = None
+    released_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BucketRef:
+    """One kept bucket picked by the sweep."""
+
+    subject: str
+    bucket: str
+    rule: str
+    items: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCount:
+    """Buckets and stored fields of one rule (a dry run's line, or what one shred batch destroyed)."""
+
+    rule: str
+    buckets: int
+    fields: int
+
+
+@dataclass(frozen=True, slots=True)
+class DestructionEntry:
+    """One line of the destruction log: what, how many, which rule, when, how. No subject, no value."""
+
+    at: datetime
+    rule: str
+    kind: str  # what kind of data: the rule's label, or "live data" for an end of purpose
+    subjects: int
+    items: int
+    method: str
+    policy_version: str
+    run: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SweepRun:
+    """Progress of one sweep: committed with each batch, so a killed run can be seen and finished."""
+
+    id: int
+    now: datetime
+    started_at: datetime
+    batches: int
+    buckets: int
+    finished_at: datetime | None
+
+
+class RetentionSession(ConsentSession, Protocol):
+    """Consent-session operations plus the retention tables, inside one transaction."""
+
+    def add_kept(self, rows: Sequence[KeptBucket]) -> None:
+        """Insert kept buckets (a bucket already kept for the subject keeps the later expiry)."""
+        ...
+
+    def kept_of(self, subject: str) -> list[KeptBucket]:
+        """The buckets of ``subject`` still kept (not yet shredded)."""
+        ...
+
+    def add_record(self, record: RecordRow) -> None: ...
+
+    def records_of(self, subject: str) -> list[RecordRow]: ...
+
+    def add_hold(self, subject: str, reason: str, at: datetime, actor: str) -> int:
+        """Place a hold; returns its id."""
+        ...
+
+    def release_hold(self, hold: int, at: datetime, actor: str) -> bool:
+        """Release an active hold; False if there is no such active hold."""
+        ...
+
+    def holds_of(self, subject: str) -> list[HoldRow]: ...
+
+    def due(self, now: datetime, limit: int) -> list[BucketRef]:
+        """Up to ``limit`` kept buckets expired at ``now`` whose subject has no unreleased legal hold."""
+        ...
+
+    def due_counts(self, now: datetime, *, items: bool = True) -> list[RuleCount]:
+        """What :meth:`due` would yield in all, by rule (the dry run); ``items=False`` skips counting fields."""
+        ...
+
+    def shred_buckets(self, buckets: Sequence[BucketRef]) -> list[RuleCount]:
+        """Delete the buckets' data keys and index entries and mark them shredded; what went, by rule."""
+        ...
+
+    def shredded(self, limit: int) -> list[BucketRef]:
+        """Up to ``limit`` shredded buckets whose ciphertext rows are still to be deleted."""
+        ...
+
+    def purge_buckets(self, buckets: Sequence[BucketRef]) -> int:
+        """Delete the ciphertext rows of shredded buckets, then the buckets and records left empty; rows deleted."""
+        ...
+
+    def log_destruction(self, entries: Sequence[DestructionEntry]) -> None: ...
+
+    def destruction_log(self, start: datetime, end: datetime) -> list[DestructionEntry]:
+        """Entries with ``start <= at < end``, in order."""
+        ...
+
+    def start_run(self, now: datetime, at: datetime) -> int: ...
+
+    def advance_run(self, run: int, buckets: int) -> None:
+        """Count one more committed batch of ``buckets`` (call in the batch's own transaction)."""
+        ...
+
+    def finish_run(self, run: int, at: datetime) -> None: ...
+
+    def runs(self) -> list[SweepRun]: ...
+
+
+@runtime_checkable
+class RetentionStore(Protocol):
+    """A database with the retention tables."""
+
+    def retention_transaction(self) -> AbstractContextManager[RetentionSession]:
+        """One atomic unit: committed when the block exits normally, rolled back on an exception."""
+        ...

@@ -1,0 +1,367 @@
+"""The retention service: end of purpose, operational records, legal holds and the crash-safe destruction sweep.
+
+Transactions (each one commit, or nothing):
+
+- :meth:`Retention.end_purpose`: the kept items are copied into their rules' vault buckets (fresh data keys), the
+  kept buckets are listed with their expiry, the live bucket is crypto-shredded, the subject becomes ``withdrawn``
+  with an ``end`` ledger event, and the destruction is logged;
+- :meth:`Retention.record`: the record row and one vault bucket ``<rule>/<record id>`` per rule that keeps its kind,
+  each with the expiry its rule gives from the record's date;
+- the sweep, per batch: the due buckets' data keys are deleted, the buckets marked shredded, one destruction-log
+  entry per rule written and the run's progress advanced; once every due key is gone, the ciphertext rows go in
+  bounded chunks, one transaction each (performance.md §5: the key is what makes data readable). A sweep killed
+  at any moment leaves buckets either kept (untouched), or shredded with the log entry written (the next run only
+  deletes their rows, and logs nothing twice), or gone.
+
+A bucket's expiry is fixed when its clock starts, by the policy version then in force; a later policy version does
+not move it (the rules in force for each record apply). One-way items (passwords) are never kept: nothing can read
+them, so no retention purpose needs them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import cast
+
+from jikimi.clock import Clock
+from jikimi.consent.ledger import chain, to_record
+from jikimi.consent.model import ConsentEvent, EventKind, SubjectStatus
+from jikimi.consent.ports import UnitOfWork
+from jikimi.consent.service import Consents
+from jikimi.errors import ConsentError, RetentionError, UnknownItemError, UnknownSubjectError
+from jikimi.policy.model import ClockStart, Policy
+from jikimi.retention.periods import add_period
+from jikimi.retention.ports import (
+    DestructionEntry,
+    HoldRow,
+    KeptBucket,
+    RecordRow,
+    RetentionSession,
+    RuleCount,
+)
+from jikimi.retention.schedule import Keep, on_purpose_end, rule_period
+from jikimi.vault.ports import FieldKind
+from jikimi.vault.vault import LIVE, Vault
+
+__all__ = ["METHOD", "Ended", "Retention", "SweepProgress", "SweepReport"]
+
+#: How the sweep destroys (R-SEC-27), as the log and the certificate say it.
+METHOD = "crypto-shred: data key deleted, then ciphertext rows deleted"
+#: The clock events that all happen when a subject's whole relationship ends.
+_ENDING = (
+    ClockStart.WITHDRAWAL,
+    ClockStart.CONTRACT_END,
+    ClockStart.PURPOSE_COMPLETION,
+    ClockStart.CONSENT_WITHDRAWAL,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """The outcome of an end of purpose: items destroyed at once, and what is kept where until when."""
+
+    subject: str
+    status: SubjectStatus
+    destroyed: tuple[str, ...]
+    kept: tuple[Keep, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SweepProgress:
+    """Told after each committed batch: buckets destroyed so far, of ``total`` due when the run began."""
+
+    batches: int
+    buckets: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    """What a sweep destroyed (or, dry, would destroy) by rule; ``resumed`` rows were left by a killed run."""
+
+    now: datetime
+    dry_run: bool
+    by_rule: tuple[RuleCount, ...]
+    batches: int = 0
+    resumed: int = 0
+
+    @property
+    def buckets(self) -> int:
+        return sum(c.buckets for c in self.by_rule)
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def _record_id() -> str:
+    return "r" + secrets.token_hex(8)
+
+
+class Retention:
+    """Retention for one policy, over the consent unit of work (see :class:`jikimi.engine.Engine`)."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        uow: UnitOfWork,
+        vault: Vault,
+        consents: Consents,
+        clock: Clock,
+        *,
+        new_id: Callable[[], str] = _record_id,
+    ) -> None:
+        self._policy = policy
+        self._uow = uow
+        self._vault = vault
+        self._consents = consents
+        self._clock = clock
+        self._new_id = new_id
+        self._rules = {rule.key: rule for rule in policy.retention}
+
+    def __repr__(self) -> str:
+        return f"Retention(service={self._policy.service.key!r})"
+
+    # --- end of purpose ----------------------------------------------------------------------------------
+
+    def end_purpose(
+        self, subject: str, event: ClockStart = ClockStart.WITHDRAWAL, actor: str = "self", at: datetime | None = None
+    ) -> Ended:
+        """The subject's purposes all end by ``event`` (회원탈퇴, a delivery done ...): see the module doc."""
+        state = self._consents.book.state(subject)
+        if state is None:
+            raise UnknownSubjectError(f"no subject {subject}")
+        if state.record.status is SubjectStatus.REFUSED:
+            raise ConsentError(f"subject {subject} was refused; its data is already destroyed")
+        now = at or self._clock.now()
+        clocks = {ClockStart.COLLECTION: _aware(state.record.created_at), **dict.fromkeys(_ENDING, now)}
+        with self._uow.begin() as consent_session:
+            session = cast(RetentionSession, consent_session)
+            rows = session.read_fields(LIVE, [subject], None)
+            if not rows and state.record.status is SubjectStatus.WITHDRAWN:
+                return Ended(subject, SubjectStatus.WITHDRAWN, (), ())  # ended before: nothing more to do
+            held = {row.item for row, _ in rows}
+            readable = sorted(row.item for row, _ in rows if row.kind is not FieldKind.PASSWORD)
+            values = self._vault.get(subject, readable) if readable else {}
+            # Operational-record rules keep records, not live items: their clock is each record's own date.
+            disposition = on_purpose_end(
+                self._policy, held, event, now, clocks=clocks, exclude={ClockStart.TRANSACTION}
+            )
+            kept: list[Keep] = []
+            for keep in disposition.keep:
+                items = {i: values[i] for i in sorted(keep.items) if i in values}
+                if not items:
+                    continue  # only one-way items: nothing to keep (module doc)
+                self._vault.put(subject, items, keep.rule)
+                kept.append(Keep(keep.rule, frozenset(items), keep.expires_at, keep.use, keep.separate_storage))
+            version = self._policy.version
+            session.add_kept(
+                [
+                    KeptBucket(
+                        subject, k.rule, k.rule, k.expires_at, k.use, k.separate_storage, version, None, len(k.items)
+                    )
+                    for k in kept
+                ]
+            )
+            self._start_record_clocks(session, subject, now)
+            self._vault.shred(subject, LIVE)
+            if state.record.status is not SubjectStatus.WITHDRAWN:
+                session.set_status(subject, SubjectStatus.WITHDRAWN, now)
+            topics = tuple(sorted(set(state.granted) | set(state.in_force)))
+            destroyed = tuple(sorted(held - frozenset().union(*(k.items for k in kept))))
+            end = ConsentEvent(
+                0, subject, EventKind.END, topics, destroyed, self._policy.version, None, None, actor, now
+            )
+            written = chain([end], session.ledger_head())
+            session.append_records([to_record(e) for e in written])
+            if rows:
+                session.log_destruction(
+                    [
+                        DestructionEntry(
+                            now, f"purpose_end:{event.value}", "live data", 1, len(rows), METHOD, self._policy.version
+                        )
+                    ]
+                )
+        self._consents.book.forget(subject)
+        return Ended(subject, SubjectStatus.WITHDRAWN, destroyed, tuple(kept))
+
+    def _start_record_clocks(self, session: RetentionSession, subject: str, now: datetime) -> None:
+        """Records whose rule's clock starts at the end of the relationship get their expiry now."""
+        started = []
+        for bucket in session.kept_of(subject):
+            rule = self._rules.get(bucket.rule)
+            if bucket.expires_at is None and rule is not None and rule.starts in _ENDING:
+                period = rule_period(rule)
+                expiry = add_period(now, period) if period else None
+                started.append(
+                    KeptBucket(
+                        bucket.subject,
+                        bucket.bucket,
+                        bucket.rule,
+                        expiry,
+                        bucket.use,
+                        bucket.separate_storage,
+                        bucket.policy_version,
+                        bucket.record,
+                        bucket.items,
+                    )
+                )
+        session.add_kept(started)
+
+    # --- operational records -----------------------------------------------------------------------------
+
+    def record(
+        self, subject: str, kind: str, data: Mapping[str, str] | None = None, occurred_at: datetime | None = None
+    ) -> str:
+        """Keep one operational record of ``kind``; returns its id.
+
+        Each rule keeping the kind gets its own bucket ``<rule>/<record id>`` (own key, own expiry) holding the
+        record's items that rule lists or the kind declares.
+        """
+        declared = self._policy.record_kinds.get(kind)
+        if declared is None:
+            raise UnknownItemError(f"record kind {kind!r} is not declared in the policy")
+        self._consents.subject(subject)  # UnknownSubjectError
+        rules = [rule for rule in self._policy.retention if kind in rule.record_kinds]
+        if not rules:
+            raise RetentionError(f"no retention rule of the policy keeps record kind {kind!r}")
+        values = dict(data or {})
+        allowed = set(declared.items).union(*(rule.items for rule in rules))
+        stray = sorted(set(values) - allowed)
+        if stray:
+            raise RetentionError(f"record kind {kind!r} holds no item {stray[0]!r}")
+        at = occurred_at or self._clock.now()
+        rid = self._new_id()
+        with self._uow.begin() as consent_session:
+            session = cast(RetentionSession, consent_session)
+            session.add_record(RecordRow(rid, subject, kind, at))
+            kept = []
+            for rule in rules:
+                bucket = f"{rule.key}/{rid}"
+                # Each rule keeps only its own items: a 3-month log rule's items never ride a 12-month copy.
+                covered = set(rule.items) | set(declared.items)
+                own = {k: v for k, v in values.items() if k in covered}
+                self._vault.put(subject, own, bucket)
+                period = rule_period(rule)
+                expiry = add_period(at, period) if period and rule.starts is ClockStart.TRANSACTION else None
+                kept.append(
+                    KeptBucket(
+                        subject,
+                        bucket,
+                        rule.key,
+                        expiry,
+                        rule.use,
+                        rule.separate_storage,
+                        self._policy.version,
+                        rid,
+                        len(own),
+                    )
+                )
+            session.add_kept(kept)
+        return rid
+
+    def kept(self, subject: str) -> list[KeptBucket]:
+        """The buckets of ``subject`` kept under a rule and not yet destroyed."""
+        with self._uow.begin() as session:
+            return cast(RetentionSession, session).kept_of(subject)
+
+    def records(self, subject: str) -> list[RecordRow]:
+        with self._uow.begin() as session:
+            return cast(RetentionSession, session).records_of(subject)
+
+    def read_kept(self, subject: str, bucket: str, purpose: str) -> dict[str, str]:
+        """Kept items, only for the purpose their rule keeps them for (R-RET-2); RetentionError otherwise."""
+        for kept in self.kept(subject):
+            if kept.bucket == bucket:
+                if kept.use is None or kept.use != purpose:
+                    raise RetentionError(f"bucket {bucket!r} is kept for {kept.use or 'no use'}, not for {purpose!r}")
+                return self._vault.get(subject, None, bucket)
+        raise RetentionError(f"subject {subject} has no kept bucket {bucket!r}")
+
+    # --- legal holds -------------------------------------------------------------------------------------
+
+    def place_hold(self, subject: str, reason: str, actor: str) -> int:
+        """Hold the subject's data past expiry until released ("분쟁 해결 시까지"); returns the hold's id."""
+        self._consents.subject(subject)  # UnknownSubjectError
+        if not reason.strip():
+            raise RetentionError("a legal hold needs a reason")
+        with self._uow.begin() as session:
+            return cast(RetentionSession, session).add_hold(subject, reason, self._clock.now(), actor)
+
+    def release_hold(self, hold: int, actor: str) -> None:
+        with self._uow.begin() as session:
+            if not cast(RetentionSession, session).release_hold(hold, self._clock.now(), actor):
+                raise RetentionError(f"no active legal hold {hold}")
+
+    def holds(self, subject: str) -> list[HoldRow]:
+        with self._uow.begin() as session:
+            return cast(RetentionSession, session).holds_of(subject)
+
+    # --- the sweep ---------------------------------------------------------------------------------------
+
+    def sweep(
+        self,
+        now: datetime | None = None,
+        *,
+        dry_run: bool = False,
+        batch: int = 10_000,
+        chunk: int = 50_000,
+        progress: Callable[[SweepProgress], None] | None = None,
+    ) -> SweepReport:
+        """Destroy every due bucket (see the module doc); ``dry_run`` only counts them by rule."""
+        if batch < 1 or chunk < 1:
+            raise ValueError("batch and chunk must be positive")
+        now = now or self._clock.now()
+        with self._uow.begin() as session:
+            due = cast(RetentionSession, session).due_counts(now, items=dry_run)
+        if dry_run:
+            return SweepReport(now, True, tuple(due))
+        total = sum(c.buckets for c in due)
+        with self._uow.begin() as session:
+            run = cast(RetentionSession, session).start_run(now, self._clock.now())
+        resumed = self._purge(chunk)  # what a killed run shredded but did not finish deleting
+        done: dict[str, tuple[int, int]] = {}
+        batches = buckets = 0
+        while True:
+            with self._uow.begin() as consent_session:
+                session = cast(RetentionSession, consent_session)
+                picked = session.due(now, batch)
+                if not picked:
+                    break
+                counts = session.shred_buckets(picked)
+                session.log_destruction([self._entry(now, c, run) for c in counts])
+                session.advance_run(run, len(picked))
+            batches += 1
+            buckets += len(picked)
+            for c in counts:
+                n, items = done.get(c.rule, (0, 0))
+                done[c.rule] = (n + c.buckets, items + c.fields)
+            if progress is not None:
+                progress(SweepProgress(batches, buckets, max(total, buckets)))
+        self._purge(chunk)  # every due key is gone by now: the rows left are unreadable, deleted at leisure
+        with self._uow.begin() as session:
+            cast(RetentionSession, session).finish_run(run, self._clock.now())
+        by_rule = tuple(RuleCount(rule, n, items) for rule, (n, items) in sorted(done.items()))
+        return SweepReport(now, False, by_rule, batches, resumed)
+
+    def destruction_log(self, start: datetime, end: datetime) -> list[DestructionEntry]:
+        with self._uow.begin() as session:
+            return cast(RetentionSession, session).destruction_log(start, end)
+
+    def _entry(self, now: datetime, count: RuleCount, run: int) -> DestructionEntry:
+        rule = self._rules.get(count.rule)
+        kind = rule.label if rule is not None else count.rule
+        return DestructionEntry(now, count.rule, kind, count.buckets, count.fields, METHOD, self._policy.version, run)
+
+    def _purge(self, chunk: int) -> int:
+        deleted = 0
+        while True:
+            with self._uow.begin() as consent_session:
+                session = cast(RetentionSession, consent_session)
+                refs = session.shredded(chunk)
+                if not refs:
+                    return deleted
+                deleted += session.purge_buckets(refs)
