@@ -72,7 +72,7 @@ def run_access_benchmarks(
         vault.put_many([(sid, record(i)) for i, sid in enumerate(ids)])
         access = SqlAccessStore(store.engine)
         Operators(policy, access, FixedClock(START)).grant("op-1", "support", actor="bench")
-        service = AccessService(policy, access, _AllConsented(), vault.get_many)
+        service = AccessService(policy, access, _AllConsented(), lambda s, i, _p, v=vault: v.get_many(s, i))
         asks = [
             AccessRequest(
                 "op-1", (ids[i % n_subjects],), ITEMS, "membership", "문의", "10.0.0.1", START + timedelta(seconds=i)

@@ -1,7 +1,8 @@
 """The composition root: :class:`Engine` wires the services from a policy, a store, a keyring and a clock.
 
-The CLI, the API and the tests all drive jikimi through one Engine (STYLE.md habit 4). Later domains (access,
-retention ...) add their services here.
+The CLI, the API and the tests all drive jikimi through one Engine (STYLE.md habit 4): the vault, consent,
+retention and access services share one policy, one clock and one store. Later domains (rights, sharing) add
+theirs here.
 
 When the store also keeps the consent ledger (a :class:`~jikimi.consent.ports.ConsentStore`, e.g.
 ``SqlConsentStore``), the vault is given a :class:`~jikimi.consent.ports.UnitOfWork` over it, so a sign-up's vault
@@ -10,16 +11,23 @@ write joins the transaction of its subject record and ledger events (one commit,
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
+from jikimi.access.model import AccessRequest, SubjectFacts
+from jikimi.access.ports import AccessStore
+from jikimi.access.service import AccessService, Operators
 from jikimi.clock import Clock, SystemClock
 from jikimi.consent.ledger import Verification
 from jikimi.consent.model import Representative, SubjectStatus
 from jikimi.consent.ports import ConsentStore, UnitOfWork
 from jikimi.consent.service import Collected, Consents, Withdrawn
 from jikimi.errors import StorageError
-from jikimi.policy.model import ConsentMethod, Policy
+from jikimi.policy.model import ClockStart, ConsentMethod, Policy
+from jikimi.retention.certificate import render_certificate
+from jikimi.retention.ports import RetentionStore
+from jikimi.retention.schedule import rule_items
+from jikimi.retention.service import Ended, Retention, SweepProgress, SweepReport
 from jikimi.vault.keyring import Keyring
 from jikimi.vault.passwords import PasswordHashing
 from jikimi.vault.ports import VaultStore
@@ -39,8 +47,10 @@ class Engine:
         clock: Clock | None = None,
         *,
         passwords: PasswordHashing | None = None,
+        access_store: AccessStore | None = None,
     ) -> None:
         self.policy = policy
+        self._access_store = access_store
         self.store = store
         self.clock: Clock = clock or SystemClock()
         self._consents: Consents | None = None
@@ -127,7 +137,7 @@ class Engine:
         """Walk the consent ledger's hash chain; the first broken link, if any."""
         return self.consents.verify()
 
-    # --- retention (appended: the consent methods above are edited concurrently) ---------------------------
+    # --- retention ---------------------------------------------------------------------------------------
 
     @property
     def retention(self) -> Retention:
@@ -177,11 +187,84 @@ class Engine:
         entries = self.retention.destruction_log(start, end)
         return render_certificate(self.policy, entries, start, end, self.clock.now())
 
+    # --- access ------------------------------------------------------------------------------------------
 
-# Imported here, after the class, so the retention methods stay one appended block (see above).
-from collections.abc import Callable  # noqa: E402
+    @property
+    def operators(self) -> Operators:
+        """Operator accounts and their rights log (StorageError without an access store)."""
+        return Operators(self.policy, self._require_access_store(), self.clock)
 
-from jikimi.policy.model import ClockStart  # noqa: E402
-from jikimi.retention.certificate import render_certificate  # noqa: E402
-from jikimi.retention.ports import RetentionStore  # noqa: E402
-from jikimi.retention.service import Ended, Retention, SweepProgress, SweepReport  # noqa: E402
+    @property
+    def access(self) -> AccessService:
+        """Every staff read of personal data, through the gate, with its access record (R-SEC-2, R-SEC-21)."""
+        service: AccessService | None = getattr(self, "_access", None)
+        if service is None:
+            service = AccessService(self.policy, self._require_access_store(), _EngineFacts(self), self._read)
+            self._access = service
+        return service
+
+    def read(
+        self,
+        operator: str,
+        subjects: Sequence[str],
+        items: Sequence[str],
+        purpose: str,
+        task: str,
+        source: str,
+        *,
+        reason: str | None = None,
+        download: bool = False,
+    ) -> dict[str, dict[str, str]]:
+        """One staff read at this engine's clock (AccessDeniedError names the refusing rule; both are recorded)."""
+        request = AccessRequest(
+            operator, tuple(subjects), tuple(items), purpose, task, source, self.clock.now(), reason, download
+        )
+        return self.access.read(request)
+
+    def _require_access_store(self) -> AccessStore:
+        if self._access_store is None:
+            raise StorageError("this engine has no access store; pass access_store= (e.g. SqlAccessStore)")
+        return self._access_store
+
+    def _read(self, subjects: Sequence[str], items: Sequence[str], purpose: str) -> dict[str, dict[str, str]]:
+        """Live data, or for subjects whose purposes ended, what a rule keeps for ``purpose`` (R-RET-2)."""
+        out = self.vault.get_many(subjects, items)
+        if isinstance(self.store, RetentionStore):
+            wanted = set(items)
+            for subject in subjects:
+                if subject in out:
+                    continue
+                for kept in self.retention.kept(subject):
+                    if kept.use == purpose:
+                        found = self.retention.read_kept(subject, kept.bucket, purpose)
+                        out.setdefault(subject, {}).update({k: v for k, v in found.items() if k in wanted})
+        return out
+
+
+class _EngineFacts:
+    """The gate's facts from the engine's own services: consent state and separate storage, nothing decrypted."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def facts(self, subjects: Iterable[str]) -> Mapping[str, SubjectFacts]:
+        engine = self._engine
+        consents = engine._consents
+        out: dict[str, SubjectFacts] = {}
+        for subject in subjects:
+            if consents is None:
+                out[subject] = SubjectFacts()
+                continue
+            state = consents.book.state(subject)
+            if state is None:
+                continue  # unknown subject: the gate refuses
+            separated: dict[str, str | None] = {}
+            if not state.active and isinstance(engine.store, RetentionStore):
+                # The purposes ended: what is left is kept apart, each item only for the use of a rule keeping it.
+                rules = {rule.key: rule for rule in engine.policy.retention}
+                for kept in engine.retention.kept(subject):
+                    for item in rule_items(engine.policy, rules[kept.rule]):
+                        if separated.get(item) is None:
+                            separated[item] = kept.use
+            out[subject] = SubjectFacts(consented=state.in_force - state.stale, separated=separated)
+        return out

@@ -51,6 +51,6 @@ class FactsSource(Protocol):
 
 
 class Reader(Protocol):
-    """Decrypts items of subjects: the vault's ``get_many``."""
+    """Decrypts items of subjects for an allowed purpose (live data, or what separate storage keeps for it)."""
 
-    def __call__(self, subjects: Sequence[str], items: Sequence[str]) -> dict[str, dict[str, str]]: ...
+    def __call__(self, subjects: Sequence[str], items: Sequence[str], purpose: str) -> dict[str, dict[str, str]]: ...

@@ -94,12 +94,12 @@ class AccessService:
         with self._store.transaction() as session:
             decided = self._decide_all(session, list(requests))
             session.append(chain_records(decided, session.head()))
-        wanted: dict[tuple[str, ...], set[str]] = {}
+        wanted: dict[tuple[tuple[str, ...], str], set[str]] = {}
         for request, decision in decided:
             if decision.allowed:
-                wanted.setdefault(request.items, set()).update(request.subjects)
-        data = {items: self._reader(sorted(subjects), items) for items, subjects in wanted.items()}
-        return [{s: data[r.items].get(s, {}) for s in r.subjects} if d.allowed else d for r, d in decided]
+                wanted.setdefault((request.items, request.purpose), set()).update(request.subjects)
+        data = {key: self._reader(sorted(subjects), *key) for key, subjects in wanted.items()}
+        return [{s: data[(r.items, r.purpose)].get(s, {}) for s in r.subjects} if d.allowed else d for r, d in decided]
 
     def _decide_all(
         self, session: AccessSession, requests: list[AccessRequest]

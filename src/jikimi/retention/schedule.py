@@ -21,7 +21,7 @@ from jikimi.policy.model import ClockStart, Policy, RetentionRule
 from jikimi.policy.statutes import statutes
 from jikimi.retention.periods import add_period
 
-__all__ = ["CONDITIONAL", "Disposition", "Keep", "LegalHold", "is_due", "on_purpose_end", "rule_period"]
+__all__ = ["CONDITIONAL", "Disposition", "Keep", "LegalHold", "is_due", "on_purpose_end", "rule_items", "rule_period"]
 
 CONDITIONAL = frozenset({ClockStart.DISPUTE_RESOLUTION, ClockStart.CONSENT_PERIOD_END})
 
@@ -70,7 +70,8 @@ def rule_period(rule: RetentionRule) -> str | None:
     return entry.period if entry else None
 
 
-def _rule_items(policy: Policy, rule: RetentionRule) -> frozenset[str]:
+def rule_items(policy: Policy, rule: RetentionRule) -> frozenset[str]:
+    """The items a rule keeps: its own and those of its record kinds."""
     items = set(rule.items)
     for kind in rule.record_kinds:
         items |= set(policy.record_kinds[kind].items)
@@ -110,7 +111,7 @@ def on_purpose_end(
     for rule in policy.retention:
         if (rule.starts in CONDITIONAL and rule.starts not in active_conditions) or rule.starts in exclude:
             continue
-        items = _rule_items(policy, rule) & set(held)
+        items = rule_items(policy, rule) & set(held)
         if not items:
             continue
         expires = _expiry(rule, times.get(rule.starts))

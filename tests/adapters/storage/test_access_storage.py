@@ -42,7 +42,7 @@ def setup(
     facts.by_subject["s1"] = SubjectFacts(consented=frozenset())
     access_store = SqlAccessStore(store.engine)
     clock = FixedClock(NOW)
-    service = AccessService(POLICY, access_store, facts, lambda subs, items: vault.get_many(subs, items))
+    service = AccessService(POLICY, access_store, facts, lambda subs, items, _purpose: vault.get_many(subs, items))
     return service, Operators(POLICY, access_store, clock), access_store, clock
 
 
