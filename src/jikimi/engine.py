@@ -12,6 +12,7 @@ write joins the transaction of its subject record and ledger events (one commit,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from jikimi.access.model import AccessRequest, SubjectFacts
@@ -179,8 +180,13 @@ class Engine:
         batch: int = 10_000,
         progress: Callable[[SweepProgress], None] | None = None,
     ) -> SweepReport:
-        """Destroy every due kept bucket, resumably (see :mod:`jikimi.retention.service`)."""
-        return self.retention.sweep(now, dry_run=dry_run, batch=batch, progress=progress)
+        """Destroy every due kept bucket, resumably (see :mod:`jikimi.retention.service`), and the access records
+        past their retention."""
+        report = self.retention.sweep(now, dry_run=dry_run, batch=batch, progress=progress)
+        if self._access_store is None or dry_run:
+            return report
+        # jikimi's own records have a retention too: the access record's end (R-SEC-22) goes with the same sweep.
+        return replace(report, access_records=self.access.prune(report.now))
 
     def destruction_certificate(self, start: datetime, end: datetime) -> str:
         """The 개인정보 파기 확인서 (HTML) of the destruction log for ``start <= at < end``."""

@@ -71,3 +71,39 @@ def test_an_engine_without_an_access_store_says_so(tmp_path: Path) -> None:
             engine.read("op", ["s"], ["login_id"], "member_management", "t", "127.0.0.1")
     finally:
         store.close()
+
+
+def test_access_records_go_with_the_sweep_after_their_retention(tmp_path: Path) -> None:
+    from jikimi.access.record import retention_period
+
+    assert retention_period(POLICY) == "1y"  # Partner Center: no unique identifiers, no sensitive data (R-SEC-22)
+    big = POLICY.model_copy(update={"service": POLICY.service.model_copy(update={"expected_subjects": 50_000})})
+    assert retention_period(big) == "2y"
+    store = open_retention_store(f"sqlite:///{tmp_path / 'pc.db'}")
+    clock = FixedClock(T0)
+    access = SqlAccessStore(store.engine)
+    engine = Engine(POLICY, store, LocalKeyring.generate(), clock, access_store=access)
+    try:
+        sid = engine.collect("signup", "agency", MEMBER, {"service_development": True}, ConsentMethod.WEB_CLICK, "x")
+        engine.decide(sid.subject, True, "reviewer")
+        engine.operators.grant("op-kim", "designated_handler", actor="cpo")
+        for day in (0, 200, 400):
+            clock.set(T0 + timedelta(days=day))
+            engine.read("op-kim", [sid.subject], ["company_name"], "service_provision", "문의", "10.0.0.1")
+        clock.set(T0 + timedelta(days=366))
+        assert engine.sweep().access_records == 1  # the read of day 0; day 200 is still within a year
+        assert engine.access.verify() == (2, None)  # the chain now starts at the checkpoint
+        clock.set(T0 + timedelta(days=600))
+        assert engine.sweep().access_records == 1
+        assert engine.access.verify() == (1, None)
+        clock.set(T0 + timedelta(days=1200))
+        assert engine.sweep().access_records == 1  # every record has reached its end
+        for _ in range(3):  # the chain goes on from the checkpoint, not from scratch
+            engine.read("op-kim", [sid.subject], ["company_name"], "service_provision", "문의", "10.0.0.1")
+        assert engine.access.verify() == (3, None)
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM access_records WHERE seq = (SELECT MIN(seq) FROM access_records)")
+        _, broken = engine.access.verify()
+        assert broken is not None  # a record after the checkpoint went missing: found
+    finally:
+        store.close()

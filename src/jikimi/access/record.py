@@ -16,8 +16,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from jikimi.access.model import AccessRequest, Decision, Outcome
+from jikimi.policy.model import ItemCategory, Policy
+from jikimi.policy.statutes import statute
 
-__all__ = ["GENESIS", "AccessRecord", "Break", "body_of", "chain_records", "verify", "verify_rows"]
+__all__ = [
+    "GENESIS",
+    "AccessRecord",
+    "Break",
+    "body_of",
+    "chain_records",
+    "retention_period",
+    "verify",
+    "verify_rows",
+]
 
 GENESIS = bytes(32)
 _encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
@@ -93,9 +104,16 @@ def verify(records: Iterable[AccessRecord]) -> tuple[int, Break | None]:
     return verify_rows((r.seq, r.body, r.prev_hash, r.hash) for r in records)
 
 
-def verify_rows(rows: Iterable[tuple[int, bytes, bytes, bytes]]) -> tuple[int, Break | None]:
-    """:func:`verify` over stored ``(seq, body, prev_hash, hash)`` rows, without building records (the fast path)."""
-    expected, prev, count = 1, GENESIS, 0
+def verify_rows(
+    rows: Iterable[tuple[int, bytes, bytes, bytes]], checkpoint: tuple[int, bytes] | None = None
+) -> tuple[int, Break | None]:
+    """:func:`verify` over stored ``(seq, body, prev_hash, hash)`` rows, without building records (the fast path).
+
+    ``checkpoint`` is the ``(seq, hash)`` of the last record destroyed at the end of its retention: the chain then
+    starts after it, and a missing record past it is still found.
+    """
+    start, prev = checkpoint if checkpoint is not None else (0, GENESIS)
+    expected, count = start + 1, 0
     sha256 = hashlib.sha256
     for seq, body, prev_hash, digest in rows:
         count += 1
@@ -109,3 +127,17 @@ def verify_rows(rows: Iterable[tuple[int, bytes, bytes, bytes]]) -> tuple[int, B
             return count, Break(seq, "its stored number differs from its hashed content")
         prev, expected = digest, expected + 1
     return count, None
+
+
+_LARGE_CATEGORIES = frozenset({ItemCategory.UNIQUE_IDENTIFIER, ItemCategory.SENSITIVE, ItemCategory.BIOMETRIC})
+
+
+def retention_period(policy: Policy) -> str:
+    """How long access records are kept (R-SEC-22): 1 year; 2 years for 50,000+ subjects, unique identifiers or
+    sensitive data (안전성 확보조치 기준 제8조제1항)."""
+    threshold = statute("pipa.access_log_large_threshold").value or 50_000
+    large = (policy.service.expected_subjects or 0) >= threshold or any(
+        item.category in _LARGE_CATEGORIES for item in policy.items.values()
+    )
+    period = statute("pipa.access_log_large" if large else "pipa.access_log").period
+    return period or ("2y" if large else "1y")

@@ -9,14 +9,16 @@ the change (R-SEC-3, R-SEC-4).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from jikimi.access.gate import DEFAULT_BULK_THRESHOLD, decide
 from jikimi.access.model import AccessRequest, Decision, Operator
 from jikimi.access.ports import AccessSession, AccessStore, FactsSource, Reader, RightsChange
-from jikimi.access.record import Break, chain_records, verify_rows
+from jikimi.access.record import Break, chain_records, retention_period, verify_rows
 from jikimi.clock import Clock
 from jikimi.errors import AccessDeniedError, UnknownOperatorError
 from jikimi.policy.model import Policy
+from jikimi.retention.periods import subtract_period
 
 __all__ = ["AccessService", "Operators"]
 
@@ -112,4 +114,9 @@ class AccessService:
 
     def verify(self) -> tuple[int, Break | None]:
         """Walk the whole access record (``jikimi audit verify``): records checked and the first break."""
-        return verify_rows(self._store.chain_rows())
+        return verify_rows(self._store.chain_rows(), self._store.checkpoint())
+
+    def prune(self, now: datetime) -> int:
+        """Destroy the access records past their retention (R-SEC-22: 1 or 2 years); the sweep calls this."""
+        cutoff = subtract_period(now, retention_period(self._policy))
+        return 0 if cutoff is None else self._store.prune(cutoff)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from jikimi.policy.model import parse_period
 
-__all__ = ["add_period"]
+__all__ = ["add_period", "subtract_period"]
 
 
 def add_period(start: datetime, period: str) -> datetime | None:
@@ -20,6 +20,19 @@ def add_period(start: datetime, period: str) -> datetime | None:
     if parsed is None:
         return None
     n, unit = parsed
+    return _shift(start, n, unit)
+
+
+def subtract_period(end: datetime, period: str) -> datetime | None:
+    """``end`` minus ``period``: the earliest time still inside a retention period that ends at ``end``."""
+    parsed = parse_period(period)
+    if parsed is None:
+        return None
+    n, unit = parsed
+    return _shift(end, -n, unit)
+
+
+def _shift(start: datetime, n: int, unit: str) -> datetime:
     if unit == "d":
         return start + timedelta(days=n)
     months = n if unit == "m" else 12 * n

@@ -87,6 +87,7 @@ class SweepReport:
     by_rule: tuple[RuleCount, ...]
     batches: int = 0
     resumed: int = 0
+    access_records: int = 0  # access records past their own retention (R-SEC-22), destroyed by the same sweep
 
     @property
     def buckets(self) -> int:

@@ -15,6 +15,7 @@ from typing import Annotated, TypeVar
 import typer
 
 from jikimi.adapters.cli.options import DbOption, OutputOption, emit
+from jikimi.adapters.storage.access_store import SqlAccessStore
 from jikimi.adapters.storage.retention_store import open_retention_store
 from jikimi.engine import Engine
 from jikimi.errors import JikimiError
@@ -60,7 +61,9 @@ def _engine(db: str | None, policy: Path | None, key_file: Path | None) -> Itera
     store = open_retention_store(db)
     try:
         # Building the engine checks the key against the database: a wrong KEK refuses before anything is read.
-        yield Engine(load_policy(policy), store, LocalKeyring.from_file(key_file))
+        yield Engine(
+            load_policy(policy), store, LocalKeyring.from_file(key_file), access_store=SqlAccessStore(store.engine)
+        )
     finally:
         store.close()
 
@@ -104,6 +107,8 @@ def sweep(
     for count in report.by_rule:
         typer.echo(f"{count.rule}: {verb} {count.buckets:,} buckets, {count.fields:,} items")
     typer.echo(f"{verb} {report.buckets:,} buckets as of {report.now.astimezone(KST).isoformat()}")
+    if report.access_records:
+        typer.echo(f"destroyed {report.access_records:,} access records past their retention (R-SEC-22)")
 
 
 @sweep_app.command("certificate")

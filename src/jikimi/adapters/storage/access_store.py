@@ -7,13 +7,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from jikimi.access.model import Operator
 from jikimi.access.ports import RightsChange
 from jikimi.access.record import AccessRecord
 from jikimi.adapters.storage.access_tables import access_operators, access_records, access_rights_log
 from jikimi.adapters.storage.store import _sql
+from jikimi.adapters.storage.tables import meta
 
 __all__ = ["SqlAccessSession", "SqlAccessStore"]
 
@@ -24,6 +25,8 @@ _BETWEEN = (
     "SELECT seq, at, operator, subject, body, prev_hash, hash FROM access_records "
     "WHERE at >= {p} AND at < {p} ORDER BY at, seq"
 )
+_CHECKPOINT = "access.checkpoint"
+_META = "SELECT value FROM jikimi_meta WHERE key = {p}"
 _CHAIN = "SELECT seq, body, prev_hash, hash FROM access_records ORDER BY seq"
 _APPEND = (
     "INSERT INTO access_records (seq, at, operator, subject, body, prev_hash, hash) "
@@ -71,7 +74,12 @@ class SqlAccessSession:
     def head(self) -> tuple[int, bytes] | None:
         self._cursor.execute(_HEAD)
         row = self._cursor.fetchone()
-        return None if row is None else (int(row[0]), bytes(row[1]))
+        if row is not None:
+            return int(row[0]), bytes(row[1])
+        # Every record may have reached its end: the chain then goes on from the checkpoint, not from scratch.
+        self._cursor.execute(_META.format(p=self._sql.p), (_CHECKPOINT,))
+        found = self._cursor.fetchone()
+        return None if found is None else _unpack(bytes(found[0]))
 
     def append(self, records: Sequence[AccessRecord]) -> None:
         if not records:
@@ -118,6 +126,32 @@ class SqlAccessStore:
         finally:
             raw.close()
 
+    def checkpoint(self) -> tuple[int, bytes] | None:
+        """``(seq, hash)`` of the last record destroyed at the end of its retention, if any."""
+        with self.engine.connect() as conn:
+            value = conn.scalar(select(meta.c.value).where(meta.c.key == _CHECKPOINT))
+        return None if value is None else _unpack(bytes(value))
+
+    def prune(self, before: datetime) -> int:
+        """Destroy the records older than ``before`` (the oldest first, a prefix of the chain) in one transaction,
+        leaving the last one's ``(seq, hash)`` as the checkpoint verification starts from. Returns how many."""
+        with self.engine.begin() as conn:
+            last = conn.execute(
+                select(access_records.c.seq, access_records.c.hash)
+                .where(access_records.c.at < before)
+                .order_by(access_records.c.seq.desc())
+                .limit(1)
+            ).first()
+            if last is None:
+                return 0
+            # A prefix: records are appended in time order, so nothing newer sits below the last old one.
+            gone = conn.execute(delete(access_records).where(access_records.c.seq <= last.seq)).rowcount
+            value = int(last.seq).to_bytes(8, "big") + bytes(last.hash)
+            done = conn.execute(update(meta).where(meta.c.key == _CHECKPOINT).values(value=value))
+            if done.rowcount == 0:
+                conn.execute(insert(meta).values(key=_CHECKPOINT, value=value))
+            return int(gone)
+
     def records_between(self, start: datetime, end: datetime) -> Iterator[AccessRecord]:
         """Records with ``start <= at < end``, in time order (the monthly review), read a page at a time."""
         sql = _sql(self.engine.dialect)
@@ -142,6 +176,10 @@ class SqlAccessStore:
                 RightsChange(r.operator, r.change, r.role_before, r.role_after, r.actor, _utc(r.at))
                 for r in conn.execute(query)
             ]
+
+
+def _unpack(value: bytes) -> tuple[int, bytes]:
+    return int.from_bytes(value[:8], "big"), value[8:]
 
 
 def _time_reader(dialect: Any) -> Any:
