@@ -27,6 +27,7 @@ from jikimi.errors import StorageError
 from jikimi.policy.model import ClockStart, ConsentMethod, Policy
 from jikimi.retention.certificate import render_certificate
 from jikimi.retention.ports import RetentionStore
+from jikimi.retention.proof import erase_proof
 from jikimi.retention.schedule import rule_items
 from jikimi.retention.service import Ended, Retention, SweepProgress, SweepReport
 from jikimi.vault.keyring import Keyring
@@ -180,13 +181,24 @@ class Engine:
         batch: int = 10_000,
         progress: Callable[[SweepProgress], None] | None = None,
     ) -> SweepReport:
-        """Destroy every due kept bucket, resumably (see :mod:`jikimi.retention.service`), and the access records
+        """Destroy every due kept bucket, resumably (see :mod:`jikimi.retention.service`), then the consent events
+        of destroyed subjects whose proof period is over (:mod:`jikimi.retention.proof`) and the access records
         past their retention."""
         report = self.retention.sweep(now, dry_run=dry_run, batch=batch, progress=progress)
+        # After the buckets: a subject whose last kept bucket this run destroyed may be due at once.
+        proof = erase_proof(
+            self.policy, self._unit(), report.now, dry_run=dry_run, batch=batch, forget=self.consents.book.forget
+        )
+        report = replace(report, consent_subjects=proof.subjects, consent_events=proof.events)
         if self._access_store is None or dry_run:
             return report
         # jikimi's own records have a retention too: the access record's end (R-SEC-22) goes with the same sweep.
         return replace(report, access_records=self.access.prune(report.now))
+
+    def _unit(self) -> UnitOfWork:
+        uow = self.vault.store
+        assert isinstance(uow, UnitOfWork)  # self.retention checked it
+        return uow
 
     def destruction_certificate(self, start: datetime, end: datetime) -> str:
         """The 개인정보 파기 확인서 (HTML) of the destruction log for ``start <= at < end``."""

@@ -13,7 +13,7 @@ import pytest
 from jikimi.clock import FixedClock
 from jikimi.consent import SubjectStatus
 from jikimi.engine import Engine
-from jikimi.errors import RetentionError
+from jikimi.errors import RetentionError, UnknownSubjectError
 from jikimi.policy.model import ClockStart, ConsentMethod
 from jikimi.retention import add_period
 
@@ -202,10 +202,14 @@ def test_ooccnnmm_keeps_nothing_after_withdrawal(make: Make, clock: FixedClock) 
     ended = oc.end_purpose(sid)
     assert ended.kept == ()
     assert stored(oc, sid) == {}  # no retention table in the policy: everything is destroyed at once
-    clock.set(T0 + 10 * 365 * DAY)
+    clock.set(T0 + 4 * 365 * DAY)
     report = oc.sweep()
     assert report.by_rule == ()
-    assert oc.consents.subject(sid).status is SubjectStatus.WITHDRAWN
+    assert oc.consents.subject(sid).status is SubjectStatus.WITHDRAWN  # its proof of consent is still kept
+    clock.set(T0 + 10 * 365 * DAY)
+    assert oc.sweep().consent_subjects == 1  # past the 5-year proof period (retention.proof): erased too
+    with pytest.raises(UnknownSubjectError):
+        oc.consents.subject(sid)
 
 
 def test_an_end_of_purpose_is_one_transaction(make: Make, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:

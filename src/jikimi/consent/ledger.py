@@ -9,6 +9,16 @@ The canonical encoding is compact JSON (sorted keys, UTF-8, no spaces) of every 
 as ISO 8601 UTC to the microsecond, so any implementation can recompute it. A store keeps exactly these bytes as
 the event's body (a :data:`LedgerRecord`), so verification hashes what is stored, without re-encoding, and the
 event is read back from the body it was hashed from (an edited body cannot go unnoticed).
+
+**Tombstones.** When the proof period of a destroyed subject's consents ends (:mod:`jikimi.retention.proof`), each
+of its events keeps its place in the chain (``seq``, ``prev_hash``, ``hash``) but its body is replaced by
+:func:`tombstone` (the seq and the pseudonymous subject id, nothing else). Because a hash covers
+``prev_hash || body``, a tombstone's own hash cannot be recomputed: verification accepts a record whose hash does
+not match its body only when that body is exactly the tombstone of that seq and subject, and still checks that it
+links to the record before it (and the record after it links to its stored hash). Edits to every other event are
+detected as before. What a tombstone cannot prove is that the destroyed body was the one hashed: whoever can write
+the table can turn a live event into a tombstone unseen by the chain, so :class:`Verification` counts the
+tombstones, and that count must equal the events the destruction log records as erased (``consent_proof``).
 """
 
 from __future__ import annotations
@@ -34,10 +44,12 @@ __all__ = [
     "chain",
     "chain_records",
     "from_record",
+    "is_tombstone",
     "receipt",
     "receipt_text",
     "timestamp",
     "to_record",
+    "tombstone",
     "verify",
     "verify_events",
 ]
@@ -63,10 +75,12 @@ class Break:
 
 @dataclass(frozen=True, slots=True)
 class Verification:
-    """The outcome of :func:`verify`: how many events were checked and the first break, if any."""
+    """The outcome of :func:`verify`: how many events were checked, the first break if any, and how many of the
+    checked events are tombstones (destroyed at the end of their proof period; see the module doc)."""
 
     events: int
     broken: Break | None
+    tombstones: int = 0
 
     @property
     def ok(self) -> bool:
@@ -131,6 +145,16 @@ def canonical_dict(event: ConsentEvent) -> bytes:
         "verification": event.verification.value if event.verification else None,
     }
     return _encode(body).encode()
+
+
+def tombstone(seq: int, subject: str) -> bytes:
+    """The body a destroyed event keeps in place of its canonical bytes: its seq and subject id, nothing else."""
+    return b'{"seq":%d,"subject":%s,"tombstone":true}' % (seq, _string(subject).encode())
+
+
+def is_tombstone(body: bytes) -> bool:
+    """Is a stored body a :func:`tombstone`? (A canonical body ends with its ``verification`` field.)"""
+    return bytes(body).endswith(b',"tombstone":true}')
 
 
 def to_record(event: ConsentEvent) -> LedgerRecord:
@@ -210,11 +234,11 @@ def verify(pages: Iterable[Sequence[LedgerRecord]]) -> Verification:
     """Walk the chain (stored records in ``seq`` order, in pages) and report the first broken link.
 
     Each record's hash must cover its predecessor's hash and its body, and the body must name the record's own
-    ``seq`` and subject (the columns a store queries by).
+    ``seq`` and subject (the columns a store queries by). A tombstone's hash is taken as stored (module doc).
     """
     # The loop runs once per event of the ledger and does nothing else (about a microsecond an event): the count is
     # ``expected``, the marker an f-string (cheaper than bytes %-formatting), hashlib called directly.
-    expected, prev = 1, GENESIS
+    expected, prev, tombstones = 1, GENESIS, 0
     sha256 = hashlib.sha256
     for page in pages:
         for seq, subject, body, prev_hash, digest in page:
@@ -223,12 +247,15 @@ def verify(pages: Iterable[Sequence[LedgerRecord]]) -> Verification:
             if prev_hash != prev:
                 return Verification(expected, Break(seq, "does not link to the event before it"))
             if sha256(prev + body).digest() != digest:
-                return Verification(expected, Break(seq, "its content does not match its hash (altered)"))
+                # Only on a mismatch (off the hot path): a tombstone keeps the hash of the body it replaced.
+                if body != tombstone(seq, subject):
+                    return Verification(expected, Break(seq, "its content does not match its hash (altered)"))
+                tombstones += 1
             if f'"seq":{seq},"subject":"{subject}"'.encode() not in body:
                 return Verification(expected, Break(seq, "its stored seq or subject differs from its hashed content"))
             prev = digest
             expected += 1
-    return Verification(expected - 1, None)
+    return Verification(expected - 1, None, tombstones)
 
 
 def verify_events(events: Iterable[ConsentEvent]) -> Verification:

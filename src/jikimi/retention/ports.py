@@ -163,6 +163,21 @@ class RetentionSession(ConsentSession, Protocol):
         """Entries with ``start <= at < end``, in order."""
         ...
 
+    def proof_due(self, ended_before: datetime, limit: int) -> list[str]:
+        """Up to ``limit`` subjects whose relationship ended (withdrawn or refused) at or before ``ended_before``,
+        with no data key, no kept bucket (kept or shredded) and no unreleased legal hold left: their consent
+        events may be erased (jikimi.retention.proof)."""
+        ...
+
+    def proof_counts(self, ended_before: datetime) -> tuple[int, int]:
+        """``(subjects, events)`` that :meth:`proof_due` would yield in all (the dry run)."""
+        ...
+
+    def erase_proof(self, subjects: Sequence[str]) -> int:
+        """Replace every event body of ``subjects`` by its tombstone (seq, hashes and pseudonymous id stay) and
+        delete their subject records; the events tombstoned."""
+        ...
+
     def start_run(self, now: datetime, at: datetime) -> int: ...
 
     def advance_run(self, run: int, buckets: int) -> None:

@@ -88,6 +88,9 @@ class SweepReport:
     batches: int = 0
     resumed: int = 0
     access_records: int = 0  # access records past their own retention (R-SEC-22), destroyed by the same sweep
+    # Destroyed subjects whose proof of consent ran out, and their ledger events tombstoned (retention.proof).
+    consent_subjects: int = 0
+    consent_events: int = 0
 
     @property
     def buckets(self) -> int:

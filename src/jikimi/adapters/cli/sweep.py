@@ -107,6 +107,11 @@ def sweep(
     for count in report.by_rule:
         typer.echo(f"{count.rule}: {verb} {count.buckets:,} buckets, {count.fields:,} items")
     typer.echo(f"{verb} {report.buckets:,} buckets as of {report.now.astimezone(KST).isoformat()}")
+    if report.consent_events:
+        typer.echo(
+            f"{verb} the consent records of {report.consent_subjects:,} destroyed subjects "
+            f"({report.consent_events:,} ledger events tombstoned; proof period over)"
+        )
     if report.access_records:
         typer.echo(f"destroyed {report.access_records:,} access records past their retention (R-SEC-22)")
 

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, delete, select, update
 from jikimi.adapters.storage.consent_tables import consent_subjects
 from jikimi.adapters.storage.store import SqlVaultSession, SqlVaultStore
 from jikimi.adapters.storage.tables import blind_index, fields
-from jikimi.consent.ledger import LedgerRecord, from_record
+from jikimi.consent.ledger import LedgerRecord, from_record, is_tombstone
 from jikimi.consent.model import ConsentEvent, SubjectRecord, SubjectStatus
 
 __all__ = ["SqlConsentSession", "SqlConsentStore", "open_consent_store"]
@@ -97,7 +97,8 @@ class SqlConsentSession(SqlVaultSession):
 
     def events_of(self, subject: str) -> list[ConsentEvent]:
         self._cursor.execute(_OF.format(p=self._sql.p), (subject,))
-        return [from_record(_record(row)) for row in self._cursor.fetchall()]
+        # A tombstoned event (proof period over) holds nothing to read back: it only keeps the chain whole.
+        return [from_record(_record(row)) for row in self._cursor.fetchall() if not is_tombstone(row[2])]
 
     def records_page(self, after: int, limit: int) -> list[LedgerRecord]:
         # Verification reads every record: straight from the driver's cursor, hashed as stored.

@@ -4,7 +4,8 @@
 ``consent_events`` is the append-only ledger: ``seq`` is the primary key, so two writers racing for the same place
 in the chain cannot both commit (the chain never forks). ``body`` holds the exact canonical bytes the hash covers
 (jikimi.consent.ledger); ``subject`` is a copy for look-ups, checked against the body by verification.
-Migration ``v0002_consent`` must create exactly these tables.
+Migration ``v0002_consent`` must create exactly these tables; ``v0005_consent_proof`` adds the ``(status,
+updated_at)`` index through which the sweep finds ended subjects whose proof of consent is due (not by a scan).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ consent_subjects = Table(
     Column("child", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index(None, "status", "updated_at"),
 )
 
 consent_events = Table(

@@ -12,9 +12,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, select, update
 
 from jikimi.adapters.storage.consent_store import SqlConsentSession, SqlConsentStore
+from jikimi.adapters.storage.consent_tables import consent_events, consent_subjects
 from jikimi.adapters.storage.retention_tables import (
     KEPT,
     SHREDDED,
@@ -24,6 +25,9 @@ from jikimi.adapters.storage.retention_tables import (
     retention_records,
     sweep_runs,
 )
+from jikimi.adapters.storage.tables import data_keys, subjects
+from jikimi.consent.ledger import tombstone
+from jikimi.consent.model import SubjectStatus
 from jikimi.retention.ports import (
     BucketRef,
     DestructionEntry,
@@ -35,6 +39,8 @@ from jikimi.retention.ports import (
 )
 
 __all__ = ["SqlRetentionSession", "SqlRetentionStore", "open_retention_store"]
+
+_ENDED = (SubjectStatus.WITHDRAWN.value, SubjectStatus.REFUSED.value)
 
 
 def _utc(at: datetime) -> datetime:
@@ -122,6 +128,43 @@ class SqlRetentionSession(SqlConsentSession):
             HoldRow(r.id, r.subject, r.reason, _aware(r.placed_at), r.placed_by, _aware(r.released_at), r.released_by)
             for r in rows
         ]
+
+    def _proof_where(self, ended_before: datetime) -> Any:
+        s, k, b, h = consent_subjects, data_keys, retention_buckets, legal_holds
+        # The (status, updated_at) index narrows to ended subjects past the cutoff; the rest are primary-key probes.
+        return and_(
+            s.c.status.in_(_ENDED),
+            s.c.updated_at <= _utc(ended_before),
+            ~exists().where(k.c.subject == s.c.id),
+            ~exists().where(b.c.subject == s.c.id),
+            ~exists().where(h.c.subject == s.c.id, h.c.released_at.is_(None)),
+        )
+
+    def proof_due(self, ended_before: datetime, limit: int) -> list[str]:
+        s = consent_subjects
+        query = select(s.c.id).where(self._proof_where(ended_before)).order_by(s.c.status, s.c.updated_at)
+        return list(self._conn.scalars(query.limit(limit)))
+
+    def proof_counts(self, ended_before: datetime) -> tuple[int, int]:
+        due = select(consent_subjects.c.id).where(self._proof_where(ended_before))
+        n = self._conn.scalar(select(func.count()).select_from(due.subquery()))
+        e = consent_events
+        events = self._conn.scalar(select(func.count()).select_from(e).where(e.c.subject.in_(due)))
+        return int(n or 0), int(events or 0)
+
+    def erase_proof(self, subjects_: Sequence[str]) -> int:
+        if not subjects_:
+            return 0
+        e, s = consent_events, consent_subjects
+        rows = self._conn.execute(select(e.c.seq, e.c.subject).where(e.c.subject.in_(subjects_))).all()
+        if rows:
+            self._conn.execute(
+                update(e).where(e.c.seq == bindparam("at_seq")).values(body=bindparam("tomb")),
+                [{"at_seq": seq, "tomb": tombstone(seq, subject)} for seq, subject in rows],
+            )
+        self._conn.execute(delete(s).where(s.c.id.in_(subjects_)))
+        self._conn.execute(delete(subjects).where(subjects.c.id.in_(subjects_)))
+        return len(rows)
 
     def _due_where(self, now: datetime) -> Any:
         b, h = retention_buckets, legal_holds
