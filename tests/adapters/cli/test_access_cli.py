@@ -83,3 +83,19 @@ def test_verify_names_the_altered_record(tmp_path: Path) -> None:
 def test_review_refuses_a_bad_month(tmp_path: Path) -> None:
     result = runner.invoke(app, ["audit", "review", "--month", "2026-13", "--policy", str(POLICY)])
     assert result.exit_code == 2
+
+
+def test_verify_starts_at_the_checkpoint_after_records_reached_their_end(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'j.db'}"
+    seed_records(url)
+    seed_records(url)
+    store = open_store(url)
+    try:
+        pruned = SqlAccessStore(store.engine).prune(datetime(2026, 10, 6, 14, 31, tzinfo=UTC))
+    finally:
+        store.close()
+    assert pruned == 4
+    seed_records(url)
+    result = runner.invoke(app, ["audit", "verify", "--db", url])
+    assert result.exit_code == 0, result.output
+    assert "ok: 2 access records" in result.output

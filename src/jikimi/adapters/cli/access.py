@@ -3,6 +3,8 @@ monthly review."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -29,9 +31,18 @@ PolicyOption = Annotated[Path, typer.Option("--policy", help="The service's poli
 ActorOption = Annotated[str, typer.Option("--actor", help="Who makes the change (recorded, R-SEC-4).")]
 
 
-def _fail(exc: JikimiError) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(1)
+@contextmanager
+def _access(db: str | None) -> Iterator[SqlAccessStore]:
+    """The access store of the database; a JikimiError becomes one line on stderr and exit 1."""
+    try:
+        store = open_store(db)
+        try:
+            yield SqlAccessStore(store.engine)
+        finally:
+            store.close()
+    except JikimiError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 @operators_app.command("grant")
@@ -43,14 +54,8 @@ def grant(
     db: DbOption = None,
 ) -> None:
     """Create an operator account with a role, or change its role (logged)."""
-    try:
-        store = open_store(db)
-        try:
-            Operators(load_policy(policy), SqlAccessStore(store.engine), SystemClock()).grant(operator, role, actor)
-        finally:
-            store.close()
-    except JikimiError as exc:
-        raise _fail(exc) from None
+    with _access(db) as access:
+        Operators(load_policy(policy), access, SystemClock()).grant(operator, role, actor)
     typer.echo(f"{operator}: role {role}")
 
 
@@ -62,28 +67,17 @@ def disable(
     db: DbOption = None,
 ) -> None:
     """Revoke an operator's access (logged)."""
-    try:
-        store = open_store(db)
-        try:
-            Operators(load_policy(policy), SqlAccessStore(store.engine), SystemClock()).disable(operator, actor)
-        finally:
-            store.close()
-    except JikimiError as exc:
-        raise _fail(exc) from None
+    with _access(db) as access:
+        Operators(load_policy(policy), access, SystemClock()).disable(operator, actor)
     typer.echo(f"{operator}: disabled")
 
 
 @audit_app.command("verify")
 def verify_command(db: DbOption = None) -> None:
     """Walk the access record's hash chain; exit 1 naming the first altered or missing record."""
-    try:
-        store = open_store(db)
-        try:
-            count, broken = verify_rows(SqlAccessStore(store.engine).chain_rows())
-        finally:
-            store.close()
-    except JikimiError as exc:
-        raise _fail(exc) from None
+    with _access(db) as access:
+        # From the checkpoint that records past their retention left (R-SEC-22).
+        count, broken = verify_rows(access.chain_rows(), access.checkpoint())
     if broken is not None:
         typer.echo(f"broken: {broken} ({count} records read)", err=True)
         raise typer.Exit(1)
@@ -108,12 +102,6 @@ def review_command(
     following = (first + timedelta(days=32)).replace(day=1)
     start = datetime.combine(first, datetime.min.time(), KST).astimezone(UTC)
     end = datetime.combine(following, datetime.min.time(), KST).astimezone(UTC)
-    try:
-        store = open_store(db)
-        try:
-            result = review(SqlAccessStore(store.engine).records_between(start, end), load_policy(policy), month)
-        finally:
-            store.close()
-    except JikimiError as exc:
-        raise _fail(exc) from None
+    with _access(db) as access:
+        result = review(access.records_between(start, end), load_policy(policy), month)
     emit(to_html(result) if fmt == "html" else to_markdown(result), output)
