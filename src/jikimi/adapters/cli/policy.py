@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +11,7 @@ import typer
 
 from jikimi.adapters.cli.options import OutputOption, emit
 from jikimi.documents import diff_policies, render_policy, version_history
+from jikimi.documents.importer import NO_FACTS, extract_facts, import_policy, read_policy_text, text_problem
 from jikimi.errors import JikimiError, PolicyError
 from jikimi.policy import load_policy
 from jikimi.policy.lint import Severity, findings_markdown, lint_file
@@ -125,15 +127,8 @@ def diff(
     typer.echo(result.report())
 
 
-@policy_app.command("import")
-def import_text(
-    file: Annotated[Path, typer.Argument(help="A published policy text (.txt or .md; UTF-8 or CP949).")],
-    output: OutputOption = None,
-) -> None:
-    """Turn a policy text into a draft policy YAML; print what could not be placed (exit 1 if nothing was found)."""
-    # Imported here: this block is appended to a module other commands are edited in; keep the header untouched.
-    from jikimi.documents.importer import import_policy, read_policy_text, text_problem
-
+def _policy_text(file: Path) -> str:
+    """The text of a policy file, or exit: 2 when it cannot be read, 1 when it is not a policy text."""
     try:
         text = read_policy_text(file)
     except JikimiError as exc:
@@ -142,6 +137,16 @@ def import_text(
     if problem := text_problem(text):
         typer.echo(f"error: {file}: {problem}", err=True)
         raise typer.Exit(1)
+    return text
+
+
+@policy_app.command("import")
+def import_text(
+    file: Annotated[Path, typer.Argument(help="A published policy text (.txt or .md; UTF-8 or CP949).")],
+    output: OutputOption = None,
+) -> None:
+    """Turn a policy text into a draft policy YAML; print what could not be placed (exit 1 if nothing was found)."""
+    text = _policy_text(file)
     draft, report = import_policy(text, file.name)
     if not draft:
         typer.echo(f"error: {file}: {'; '.join(report)}", err=True)
@@ -158,19 +163,7 @@ def facts(
     as_json: Annotated[bool, typer.Option("--json", help="Print the facts as JSON.")] = False,
 ) -> None:
     """Print the facts read from a policy text: effective date, officer, retention, trustees, recipients, items."""
-    import json
-
-    from jikimi.documents.importer import NO_FACTS, extract_facts, read_policy_text, text_problem
-
-    try:
-        text = read_policy_text(file)
-    except JikimiError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    if problem := text_problem(text):
-        typer.echo(f"error: {file}: {problem}", err=True)
-        raise typer.Exit(1)
-    found = extract_facts(text)
+    found = extract_facts(_policy_text(file))
     data = found.to_json()
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
