@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from jikimi.access import AccessRequest, Decision, Operator, SubjectFacts, decide
+from jikimi.access.gate import decide_all
 from jikimi.policy import load_policy
 
 POLICY_1MM = Path(__file__).resolve().parents[2] / "examples" / "policies" / "1mm.yaml"
@@ -75,6 +76,11 @@ def test_each_refusal_names_its_rule(
     assert not decision.allowed
     assert decision.rule == rule
     assert says in decision.message
+    # The batch form decides the same, with its per-batch checks shared between requests.
+    allowed = request(subjects=("s1",)) if req.operator == "op-kim" else req
+    batch = [req, allowed, req]
+    expected = [(r, decide(POLICY, r, operator, facts)) for r in batch]
+    assert decide_all(POLICY, batch, {req.operator: operator}, facts) == expected
 
 
 def test_representative_items_are_locked_to_their_purpose() -> None:

@@ -16,12 +16,12 @@ fixed order and the first that fails refuses, naming its rule:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from jikimi.access.model import AccessRequest, Decision, Operator, SubjectFacts
 from jikimi.policy.model import BasisKind, Policy
 
-__all__ = ["DEFAULT_BULK_THRESHOLD", "decide"]
+__all__ = ["DEFAULT_BULK_THRESHOLD", "decide", "decide_all"]
 
 DEFAULT_BULK_THRESHOLD = 100
 
@@ -41,6 +41,36 @@ def decide(
     bulk_threshold: int = DEFAULT_BULK_THRESHOLD,
 ) -> Decision:
     """Whether ``request`` may read its items; ``facts`` holds one entry per requested subject."""
+    refused = _request_rules(policy, request, operator)
+    if refused is not None:
+        return refused
+    return _subject_rules(policy, request, facts, bulk_threshold)
+
+
+def decide_all(
+    policy: Policy,
+    requests: Iterable[AccessRequest],
+    operators: Mapping[str, Operator | None],
+    facts: Mapping[str, SubjectFacts],
+    *,
+    bulk_threshold: int = DEFAULT_BULK_THRESHOLD,
+) -> list[tuple[AccessRequest, Decision]]:
+    """:func:`decide` for each of ``requests`` (their operators in ``operators``): the same decisions, with the rules
+    that depend only on operator, purpose and items checked once per batch for each combination of them."""
+    out = []
+    checked: dict[tuple[str, str, tuple[str, ...]], Decision | None] = {}
+    for request in requests:
+        key = (request.operator, request.purpose, request.items)
+        if key in checked:
+            refused = checked[key]
+        else:
+            refused = checked[key] = _request_rules(policy, request, operators[request.operator])
+        out.append((request, refused or _subject_rules(policy, request, facts, bulk_threshold)))
+    return out
+
+
+def _request_rules(policy: Policy, request: AccessRequest, operator: Operator | None) -> Decision | None:
+    """Rules 1-4: the refusal, or None."""
     if operator is None:
         return _refuse("R-SEC-5", f"operator {request.operator!r} has no account")
     if not operator.active:
@@ -59,21 +89,30 @@ def decide(
         hit = [item for item in request.items if item in locked]
         if hit:
             return _refuse("R-CHILD-3", f"item {hit[0]!r} is kept only to verify a legal representative's consent")
-    needs_consent = purpose.basis.kind is BasisKind.CONSENT
+    return None
+
+
+def _subject_rules(
+    policy: Policy, request: AccessRequest, facts: Mapping[str, SubjectFacts], bulk_threshold: int
+) -> Decision:
+    """Rules 5-8, once rules 1-4 passed."""
+    needs_consent = policy.purposes[request.purpose].basis.kind is BasisKind.CONSENT
     for subject in request.subjects:
         found = facts.get(subject)
         if found is None:
             return _refuse("R-XFER-2", f"subject {subject!r} is unknown")
-        for item in request.items:
-            if item in found.separated and found.separated[item] != request.purpose:
-                return _refuse("R-RET-2", f"item {item!r} of subject {subject!r} is in separate storage")
+        if found.separated:
+            for item in request.items:
+                if item in found.separated and found.separated[item] != request.purpose:
+                    return _refuse("R-RET-2", f"item {item!r} of subject {subject!r} is in separate storage")
         if needs_consent and request.purpose not in found.consented:
             return _refuse("R-CON-1", f"subject {subject!r} has not consented to purpose {request.purpose!r}")
         if request.purpose in found.suspended:
             return _refuse("R-DSR-6", f"subject {subject!r} asked to suspend purpose {request.purpose!r}")
-        held = [item for item in request.items if item in found.held_back]
-        if held:
-            return _refuse("R-DSR-5", f"item {held[0]!r} of subject {subject!r} is held back pending a correction")
+        if found.held_back:
+            held = [item for item in request.items if item in found.held_back]
+            if held:
+                return _refuse("R-DSR-5", f"item {held[0]!r} of subject {subject!r} is held back pending a correction")
     bulk = len(request.subjects) > bulk_threshold
     if (bulk or request.download) and not (request.reason and request.reason.strip()):
         what = "a download" if request.download else f"a read of {len(request.subjects)} subjects"

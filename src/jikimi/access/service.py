@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from jikimi.access.gate import DEFAULT_BULK_THRESHOLD, decide
+from jikimi.access.gate import DEFAULT_BULK_THRESHOLD, decide_all
 from jikimi.access.model import AccessRequest, Decision, Operator
 from jikimi.access.ports import AccessSession, AccessStore, FactsSource, Reader, RightsChange
 from jikimi.access.record import Break, chain_records, retention_period, verify_rows
@@ -109,8 +109,7 @@ class AccessService:
         # The operators of the batch once, the facts of all its subjects in one call.
         operators = {name: session.get_operator(name) for name in {r.operator for r in requests}}
         facts = self._facts.facts({s for r in requests for s in r.subjects})
-        policy, threshold = self._policy, self._bulk_threshold
-        return [(r, decide(policy, r, operators[r.operator], facts, bulk_threshold=threshold)) for r in requests]
+        return decide_all(self._policy, requests, operators, facts, bulk_threshold=self._bulk_threshold)
 
     def verify(self) -> tuple[int, Break | None]:
         """Walk the whole access record (``jikimi audit verify``): records checked and the first break."""

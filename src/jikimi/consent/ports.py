@@ -100,14 +100,14 @@ class UnitOfWork:
     def transaction(self) -> AbstractContextManager[VaultSession]:
         return self.begin()
 
-    def read_rows(self, bucket: str, subjects: Sequence[str]) -> list[RawField]:
+    def read_rows(self, bucket: str, subjects: Sequence[str], items: Sequence[str] | None = None) -> list[RawField]:
         """The store's fast read path outside a unit of work; inside, the open session (it sees its own writes)."""
         reader = getattr(self._store, "read_rows", None)
         if reader is not None and self._open.get() is None:
-            rows: list[RawField] = reader(bucket, subjects)
+            rows: list[RawField] = reader(bucket, subjects, items)
             return rows
         with self.begin() as session:
-            found = session.read_fields(bucket, subjects, None)
+            found = session.read_fields(bucket, subjects, items)
         return [(r.subject, r.item, r.kind, r.value, k.key_version, k.kek_id, k.wrapped) for r, k in found]
 
     def __repr__(self) -> str:

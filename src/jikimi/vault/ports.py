@@ -148,6 +148,7 @@ class VaultStore(Protocol):
 class RowReader(Protocol):
     """Optional fast read path of a store; the vault falls back to ``transaction().read_fields`` without it."""
 
-    def read_rows(self, bucket: str, subjects: Sequence[str]) -> list[RawField]:
-        """Every field of ``subjects`` in ``bucket`` with its data key, read atomically, as plain tuples."""
+    def read_rows(self, bucket: str, subjects: Sequence[str], items: Sequence[str] | None = None) -> list[RawField]:
+        """The fields of ``subjects`` in ``bucket`` (only ``items`` if given) with their data keys, read atomically,
+        as plain tuples."""
         ...

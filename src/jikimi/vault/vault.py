@@ -111,7 +111,7 @@ class Vault:
         # Per item, worked out once: what the hot paths would otherwise look up for every field.
         self._plans = {name: _Plan(name, item) for name, item in policy.items.items()}
         self._item_ads = {name: plan.ad for name, plan in self._plans.items()}
-        self._read_rows: Callable[[str, Sequence[str]], list[RawField]] = (
+        self._read_rows: Callable[[str, Sequence[str], Sequence[str] | None], list[RawField]] = (
             store.read_rows if isinstance(store, RowReader) else self._read_rows_in_session
         )
 
@@ -235,7 +235,7 @@ class Vault:
         fields: dict[str, str] = {}
         item = ""
         try:
-            for subject, item, kind, value, version, kek_id, wrapped in self._read_rows(bucket, subjects):
+            for subject, item, kind, value, version, kek_id, wrapped in self._read_rows(bucket, subjects, items):
                 if kind == _PASSWORD or (wanted is not None and item not in wanted):
                     continue
                 if subject != last:
@@ -367,9 +367,11 @@ class Vault:
 
         return self._cache.get(wrapped, unwrap)
 
-    def _read_rows_in_session(self, bucket: str, subjects: Sequence[str]) -> list[RawField]:
+    def _read_rows_in_session(
+        self, bucket: str, subjects: Sequence[str], items: Sequence[str] | None
+    ) -> list[RawField]:
         with self._store.transaction() as session:
-            found = session.read_fields(bucket, subjects, None)
+            found = session.read_fields(bucket, subjects, items)
         return [(r.subject, r.item, r.kind, r.value, k.key_version, k.kek_id, k.wrapped) for r, k in found]
 
     def _open(self, row: FieldRow, key: DataKey) -> bytes:

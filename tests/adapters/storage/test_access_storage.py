@@ -144,3 +144,36 @@ def test_review_reads_a_month_from_the_store(database: Database, passwords: Pass
     )
     assert october.total == 3
     assert october.by_operator["op-kim"] == 3
+
+
+def test_sqlite_time_text_is_sqlalchemys() -> None:
+    from datetime import timezone
+
+    from sqlalchemy.dialects import sqlite
+
+    from jikimi.adapters.storage.access_store import _sqlite_time
+    from jikimi.adapters.storage.access_tables import access_records
+
+    dialect = sqlite.dialect()
+    process = access_records.c.at.type.dialect_impl(dialect).bind_processor(dialect)
+    assert process is not None
+    kst = timezone(timedelta(hours=9))
+    for at in (NOW, NOW.replace(microsecond=5), datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=kst), datetime(999, 1, 1)):
+        assert _sqlite_time(at) == process(at)
+
+
+def test_sqlite_time_reader_reads_what_sqlalchemy_reads() -> None:
+    from sqlalchemy.dialects import sqlite
+
+    from jikimi.adapters.storage.access_store import _sqlite_time, _time_reader
+    from jikimi.adapters.storage.access_tables import access_records
+
+    dialect = sqlite.dialect()
+    process = access_records.c.at.type.dialect_impl(dialect).result_processor(dialect, None)
+    assert process is not None
+    read = _time_reader(dialect)
+    for at in (NOW, NOW.replace(microsecond=5), datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)):
+        text_ = _sqlite_time(at)
+        assert read(text_) == process(text_).replace(tzinfo=UTC) == at
+        assert read(text_).tzinfo is UTC
+    assert read("2026-10-05 03:00:00") == NOW  # any other text goes through SQLAlchemy's reader

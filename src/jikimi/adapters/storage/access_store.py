@@ -27,7 +27,7 @@ _BETWEEN = (
 )
 _CHECKPOINT = "access.checkpoint"
 _META = "SELECT value FROM jikimi_meta WHERE key = {p}"
-_CHAIN = "SELECT seq, body, prev_hash, hash FROM access_records ORDER BY seq"
+_CHAIN = "SELECT seq, body, hash FROM access_records ORDER BY seq"
 _APPEND = (
     "INSERT INTO access_records (seq, at, operator, subject, body, prev_hash, hash) "
     "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})"
@@ -84,7 +84,7 @@ class SqlAccessSession:
     def append(self, records: Sequence[AccessRecord]) -> None:
         if not records:
             return
-        when = self._sql.created_at
+        when = _sqlite_time if self._sql.sqlite else self._sql.created_at
         self._cursor.executemany(
             _APPEND.format(p=self._sql.p),
             [(r.seq, when(r.at), r.operator, r.subject, r.body, r.prev_hash, r.hash) for r in records],
@@ -115,8 +115,8 @@ class SqlAccessStore:
         finally:
             raw.close()
 
-    def chain_rows(self) -> Iterator[tuple[int, bytes, bytes, bytes]]:
-        """``(seq, body, prev_hash, hash)`` of every record in ``seq`` order: what verification reads."""
+    def chain_rows(self) -> Iterator[tuple[int, bytes, bytes]]:
+        """``(seq, body, hash)`` of every record in ``seq`` order: what verification reads."""
         raw = self.engine.raw_connection()
         try:
             cursor = raw.driver_connection.cursor()  # type: ignore[union-attr]
@@ -178,6 +178,12 @@ class SqlAccessStore:
             ]
 
 
+def _sqlite_time(at: datetime) -> str:
+    """SQLAlchemy's SQLite text for ``at`` (its wall clock, "%Y-%m-%d %H:%M:%S.%f"), by the C ``isoformat``; a test
+    checks the two agree."""
+    return at.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
 def _unpack(value: bytes) -> tuple[int, bytes]:
     return int.from_bytes(value[:8], "big"), value[8:]
 
@@ -189,7 +195,17 @@ def _time_reader(dialect: Any) -> Any:
     def read(value: Any) -> datetime:
         return _utc(cast(datetime, convert(value) if convert is not None else value))
 
-    return read
+    if dialect.name != "sqlite":
+        return read
+    parse = datetime.fromisoformat
+
+    def read_text(value: Any) -> datetime:
+        # SQLAlchemy's own text ("2026-10-01 01:00:00.000000"), read as UTC in one C call (a test checks the two agree).
+        if isinstance(value, str) and len(value) == 26:
+            return parse(value + "+00:00")
+        return read(value)
+
+    return read_text
 
 
 def _record(row: Any) -> AccessRecord:

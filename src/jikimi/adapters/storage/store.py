@@ -71,7 +71,7 @@ class _Sql:
             subjects.c.created_at.type.dialect_impl(dialect).bind_processor(dialect) or _same
         )
         self._get_keys: dict[int, str] = {}
-        self._read: dict[int, str] = {}
+        self._read: dict[tuple[int, int], str] = {}
 
     def get_keys(self, n: int) -> str:
         sql = self._get_keys.get(n)
@@ -79,10 +79,14 @@ class _Sql:
             sql = self._get_keys[n] = _GET_KEYS_RAW.format(p=self.p, ps=", ".join([self.p] * n))
         return sql
 
-    def read(self, n: int) -> str:
-        sql = self._read.get(n)
+    def read(self, n: int, items: int = 0) -> str:
+        """The read of ``n`` subjects' fields; of ``items`` items only if not 0 (half the rows for half the items)."""
+        sql = self._read.get((n, items))
         if sql is None:
-            sql = self._read[n] = _READ_RAW.format(p=self.p, ps=", ".join([self.p] * n))
+            sql = _READ_RAW.format(p=self.p, ps=", ".join([self.p] * n))
+            if items:
+                sql += " AND f.item IN ({})".format(", ".join([self.p] * items))
+            self._read[(n, items)] = sql
         return sql
 
 
@@ -269,8 +273,9 @@ class SqlVaultStore:
         with self.engine.begin() as conn:
             yield SqlVaultSession(conn)
 
-    def read_rows(self, bucket: str, subjects_: Sequence[str]) -> list[RawField]:
-        """Every field of ``subjects_`` in ``bucket`` with its data key, as plain tuples (the hot read path).
+    def read_rows(self, bucket: str, subjects_: Sequence[str], items: Sequence[str] | None = None) -> list[RawField]:
+        """The fields of ``subjects_`` in ``bucket`` (only ``items`` if given) with their data keys, as plain tuples
+        (the hot read path).
 
         One statement per 500 subjects on a driver connection, without SQLAlchemy's per-call machinery. A single
         statement is atomic on its own; several run in one read transaction. Nothing stays open afterwards.
@@ -287,8 +292,9 @@ class SqlVaultStore:
             if several and sql.sqlite:
                 cursor.execute("BEGIN")
             out: list[RawField] = []
+            wanted = () if items is None else tuple(dict.fromkeys(items))
             for chunk in _chunks(subjects_):
-                cursor.execute(sql.read(len(chunk)), (bucket, *chunk))
+                cursor.execute(sql.read(len(chunk), len(wanted)), (bucket, *chunk, *wanted))
                 out.extend(cursor.fetchall())
             if several and sql.sqlite:
                 cursor.execute("COMMIT")
