@@ -157,6 +157,14 @@ class RetentionSession(ConsentSession, Protocol):
         """Delete the ciphertext rows of shredded buckets, then the buckets and records left empty; rows deleted."""
         ...
 
+    def shred_due(self, now: datetime, limit: int) -> list[RuleCount]:
+        """:meth:`shred_buckets` of :meth:`due` in one step (the store may do it set-based); what went, by rule."""
+        ...
+
+    def purge_shredded(self, limit: int) -> tuple[int, int]:
+        """:meth:`purge_buckets` of :meth:`shredded` in one step: (buckets purged, ciphertext rows deleted)."""
+        ...
+
     def log_destruction(self, entries: Sequence[DestructionEntry]) -> None: ...
 
     def destruction_log(self, start: datetime, end: datetime) -> list[DestructionEntry]:

@@ -332,14 +332,14 @@ class Retention:
         while True:
             with self._uow.begin() as consent_session:
                 session = cast(RetentionSession, consent_session)
-                picked = session.due(now, batch)
+                counts = session.shred_due(now, batch)
+                picked = sum(c.buckets for c in counts)
                 if not picked:
                     break
-                counts = session.shred_buckets(picked)
                 session.log_destruction([self._entry(now, c, run) for c in counts])
-                session.advance_run(run, len(picked))
+                session.advance_run(run, picked)
             batches += 1
-            buckets += len(picked)
+            buckets += picked
             for c in counts:
                 n, items = done.get(c.rule, (0, 0))
                 done[c.rule] = (n + c.buckets, items + c.fields)
@@ -365,7 +365,7 @@ class Retention:
         while True:
             with self._uow.begin() as consent_session:
                 session = cast(RetentionSession, consent_session)
-                refs = session.shredded(chunk)
-                if not refs:
+                picked, rows = session.purge_shredded(chunk)
+                if not picked:
                     return deleted
-                deleted += session.purge_buckets(refs)
+                deleted += rows

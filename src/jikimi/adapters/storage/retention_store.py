@@ -2,7 +2,8 @@
 
 :class:`SqlRetentionStore` hands out :class:`SqlRetentionSession` for consent transactions too, so the consent
 unit of work an :class:`~jikimi.engine.Engine` opens can write vault fields, subject status, ledger events and kept
-buckets in one commit. The sweep's statements go to the driver directly (see ``SqlRetentionSession._pairs``).
+buckets in one commit. The sweep's statements go to the driver directly: on SQLite set-based, one statement per
+table per batch (``SqlRetentionSession.shred_due``, ``purge_shredded``); on PostgreSQL through ``_pairs``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,37 @@ from jikimi.retention.ports import (
 __all__ = ["SqlRetentionSession", "SqlRetentionStore", "open_retention_store"]
 
 _ENDED = (SubjectStatus.WITHDRAWN.value, SubjectStatus.REFUSED.value)
+
+# SQLite's set-based sweep (SqlRetentionSession.shred_due / purge_shredded): one batch of buckets, by rowid.
+_BATCH_TABLE = (
+    "CREATE TEMP TABLE IF NOT EXISTS sweep_batch "
+    "(rid INTEGER PRIMARY KEY, subject TEXT NOT NULL, bucket TEXT NOT NULL, rule TEXT NOT NULL, items INTEGER)"
+)
+_BATCH_RIDS = "(SELECT rid FROM temp.sweep_batch)"
+# No ORDER BY beyond the index's own: sorting ties would read every due row for each batch (as ``due``).
+_PICK_DUE = (
+    "INSERT INTO temp.sweep_batch (rid, subject, bucket, rule, items) "
+    "SELECT b.rowid, b.subject, b.bucket, b.rule, b.items FROM retention_buckets b "
+    f"WHERE b.state = {KEPT} AND b.expires_at <= ? AND NOT EXISTS "
+    "(SELECT 1 FROM legal_holds h WHERE h.subject = b.subject AND h.released_at IS NULL) "
+    "ORDER BY b.state, b.expires_at LIMIT ?"
+)
+_PICK_SHREDDED = (
+    "INSERT INTO temp.sweep_batch (rid, subject, bucket, rule, items) "
+    f"SELECT rowid, subject, bucket, rule, items FROM retention_buckets WHERE state = {SHREDDED} LIMIT ?"
+)
+# The batch drives the join (a primary-key probe per bucket); the rows go by rowid.
+_DELETE_JOINED = (
+    "DELETE FROM {t} WHERE rowid IN (SELECT x.rowid FROM temp.sweep_batch s "
+    "JOIN {t} x ON x.subject = s.subject AND x.bucket = s.bucket)"
+)
+_BATCH_COUNTS = "SELECT rule, count(*), sum(items) FROM temp.sweep_batch GROUP BY rule ORDER BY rule"
+# A record goes with its last bucket ("<rule>/<record id>"), as purge_buckets does.
+_DELETE_ORPHAN_RECORDS = (
+    "DELETE FROM retention_records WHERE id IN (SELECT substr(bucket, instr(bucket, '/') + 1) "
+    "FROM temp.sweep_batch WHERE instr(bucket, '/') > 0) "
+    "AND NOT EXISTS (SELECT 1 FROM retention_buckets b WHERE b.record = retention_records.id)"
+)
 
 
 def _utc(at: datetime) -> datetime:
@@ -224,6 +256,52 @@ class SqlRetentionSession(SqlConsentSession):
             n, items = counts.get(ref.rule, (0, 0))
             counts[ref.rule] = (n + 1, items + ref.items)
         return [RuleCount(rule, n, items) for rule, (n, items) in sorted(counts.items())]
+
+    def shred_due(self, now: datetime, limit: int) -> list[RuleCount]:
+        """Shred up to ``limit`` due buckets (:meth:`due` then :meth:`shred_buckets`); what went, by rule.
+
+        SQLite: set-based, with no row through Python: the batch is picked through the ``(state, expires_at)``
+        index into a temporary table, and each statement deletes or updates by rowid, probing the primary keys.
+        """
+        if not self._sql.sqlite:
+            return self.shred_buckets(self.due(now, limit))
+        cursor = self._batch_table()
+        cursor.execute(_PICK_DUE, (self._sql.created_at(_utc(now)), limit))
+        if cursor.rowcount <= 0:
+            return []
+        cursor.execute(_DELETE_JOINED.format(t="blind_index"))
+        # The key: from this commit on the ciphertext is unreadable (performance.md §5).
+        cursor.execute(_DELETE_JOINED.format(t="data_keys"))
+        # By rowid only: the batch was picked KEPT in this transaction, and a ``state`` term would let SQLite walk
+        # the (state, expires_at) index over every kept bucket instead.
+        cursor.execute(f"UPDATE retention_buckets SET state = {SHREDDED} WHERE rowid IN {_BATCH_RIDS}")
+        cursor.execute(_BATCH_COUNTS)
+        return [RuleCount(rule, int(n), int(items or 0)) for rule, n, items in cursor.fetchall()]
+
+    def purge_shredded(self, limit: int) -> tuple[int, int]:
+        """Purge up to ``limit`` shredded buckets (:meth:`shredded` then :meth:`purge_buckets`): (buckets, rows).
+
+        SQLite: set-based through the temporary batch table, as :meth:`shred_due`.
+        """
+        if not self._sql.sqlite:
+            refs = self.shredded(limit)
+            return len(refs), (self.purge_buckets(refs) if refs else 0)
+        cursor = self._batch_table()
+        cursor.execute(_PICK_SHREDDED, (limit,))
+        picked = cursor.rowcount
+        if picked <= 0:
+            return 0, 0
+        cursor.execute(_DELETE_JOINED.format(t="fields"))
+        deleted = max(int(cursor.rowcount), 0)
+        cursor.execute(f"DELETE FROM retention_buckets WHERE rowid IN {_BATCH_RIDS}")
+        cursor.execute(_DELETE_ORPHAN_RECORDS)
+        return picked, deleted
+
+    def _batch_table(self) -> Any:
+        cursor = self._cursor
+        cursor.execute(_BATCH_TABLE)
+        cursor.execute("DELETE FROM temp.sweep_batch")
+        return cursor
 
     def _alias(self) -> str:
         return "" if self._sql.sqlite else " t"
