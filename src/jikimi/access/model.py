@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-__all__ = ["AccessRequest", "Decision", "Operator", "Outcome", "SubjectFacts"]
+__all__ = ["AccessRequest", "Decision", "Operator", "Outcome", "Restriction", "RestrictionKind", "SubjectFacts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +68,29 @@ class Decision:
     @property
     def outcome(self) -> Outcome:
         return Outcome.ALLOWED if self.allowed else Outcome.REFUSED
+
+
+class RestrictionKind(StrEnum):
+    SUSPENSION = "suspension"  # the subject asked to stop processing for a purpose (처리정지, R-DSR-6)
+    CORRECTION = "correction"  # an item is held back until its correction is done (R-DSR-5)
+
+
+@dataclass(frozen=True, slots=True)
+class Restriction:
+    """One suspension of a purpose or one item held back, with who placed it and when, and, once lifted, who lifted
+    it and when. ``target`` is the purpose (a suspension) or the item (a correction hold). ``reason`` is free text
+    from staff (e.g. the request's reference): kept out of the repr like any text that might carry personal data."""
+
+    id: int
+    subject: str
+    kind: RestrictionKind
+    target: str
+    placed_at: datetime
+    placed_by: str
+    reason: str | None = field(default=None, repr=False)
+    released_at: datetime | None = None
+    released_by: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.released_at is None

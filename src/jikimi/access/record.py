@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+import operator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -28,11 +29,17 @@ __all__ = [
     "chain_records",
     "retention_period",
     "verify",
+    "verify_pages",
     "verify_rows",
 ]
 
 GENESIS = bytes(32)
 _encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+_SEQ = b'"seq":%d,'  # how a record's number appears in its body: the check that the stored number is the hashed one
+_sha256 = hashlib.sha256
+_digest = operator.methodcaller("digest")
+_add = operator.add
+_rfind = bytes.rfind  # found anywhere, as ``in``; from the end, where the number is nearer (and faster than ``in``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +180,7 @@ def verify(records: Iterable[AccessRecord]) -> tuple[int, Break | None]:
             return count, Break(r.seq, "does not link to the record before it")
         if sha256(prev + r.body).digest() != r.hash:
             return count, Break(r.seq, "its content does not match its hash (altered)")
-        if f'"seq":{r.seq},'.encode() not in r.body:
+        if _SEQ % r.seq not in r.body:
             return count, Break(r.seq, "its stored number differs from its hashed content")
         prev, expected = r.hash, expected + 1
     return count, None
@@ -182,14 +189,47 @@ def verify(records: Iterable[AccessRecord]) -> tuple[int, Break | None]:
 def verify_rows(
     rows: Iterable[tuple[int, bytes, bytes]], checkpoint: tuple[int, bytes] | None = None
 ) -> tuple[int, Break | None]:
-    """:func:`verify` over stored ``(seq, body, hash)`` rows, without building records (the fast path).
+    """:func:`verify_pages` over stored ``(seq, body, hash)`` rows one at a time."""
+    return _verify_each(rows, *(checkpoint if checkpoint is not None else (0, GENESIS)))
+
+
+def verify_pages(
+    pages: Iterable[Sequence[tuple[int, bytes, bytes]]], checkpoint: tuple[int, bytes] | None = None
+) -> tuple[int, Break | None]:
+    """:func:`verify` over stored ``(seq, body, hash)`` rows, a page at a time, without building records (the
+    path of ``jikimi audit verify``).
 
     Each hash is recomputed from the previous record's stored hash, so an edited body or hash, a missing record and
     a reordering each break the chain; the stored ``prev_hash`` (a copy of that previous hash) is not read, which
     saves a tenth of the time. ``checkpoint`` is the ``(seq, hash)`` of the last record destroyed at the end of its
     retention: the chain then starts after it, and a missing record past it is still found.
+
+    A page is checked whole, by C-level ``map`` over its columns instead of a Python loop per record: its numbers
+    against the expected run, every hash against its recomputation, every body against its number. Only a page that
+    fails is walked again record by record (:func:`verify_rows`' loop) to name the first break, so the checks and
+    what they find are those of the loop.
     """
-    start, prev = checkpoint if checkpoint is not None else (0, GENESIS)
+    seq, prev = checkpoint if checkpoint is not None else (0, GENESIS)
+    count = 0
+    for page in pages:
+        n = len(page)
+        if not n:
+            continue
+        seqs, bodies, hashes = zip(*page, strict=True)
+        if (
+            seqs != tuple(range(seq + 1, seq + 1 + n))
+            or tuple(map(_digest, map(_sha256, map(_add, (prev, *hashes[:-1]), bodies)))) != hashes
+            or min(map(_rfind, bodies, map(_SEQ.__mod__, seqs))) < 0
+        ):
+            checked, broken = _verify_each(page, seq, prev)
+            if broken is not None:
+                return count + checked, broken
+        count += n
+        seq, prev = seq + n, hashes[-1]
+    return count, None
+
+
+def _verify_each(rows: Iterable[tuple[int, bytes, bytes]], start: int, prev: bytes) -> tuple[int, Break | None]:
     expected, count = start + 1, 0
     sha256 = hashlib.sha256
     for seq, body, digest in rows:
@@ -198,7 +238,7 @@ def verify_rows(
             return count, Break(seq, f"expected record {expected}: records are missing")
         if sha256(prev + body).digest() != digest:
             return count, Break(seq, "its content does not match its hash (altered)")
-        if f'"seq":{seq},'.encode() not in body:
+        if _SEQ % seq not in body:
             return count, Break(seq, "its stored number differs from its hashed content")
         prev, expected = digest, expected + 1
     return count, None

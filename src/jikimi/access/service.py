@@ -2,19 +2,23 @@
 
 :meth:`AccessService.read` asks the gate; on a refusal it records the refusal and raises :class:`AccessDeniedError`
 naming the rule; on an allowed decision it commits the access records first and only then decrypts, so no data is
-ever returned whose access record is not stored (R-SEC-21). Operator changes are logged in the same transaction as
-the change (R-SEC-3, R-SEC-4).
+ever returned whose access record is not stored (R-SEC-21). The gate's facts about the subjects come from the
+:class:`FactsSource`, with the subjects' suspensions and correction holds (R-DSR-6, R-DSR-5) added from the store in
+the transaction that records the read. Operator changes are logged in the same transaction as the change (R-SEC-3,
+R-SEC-4). :meth:`AccessService.verify` and :meth:`AccessService.review` are ``jikimi audit verify`` and ``review``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from jikimi.access.gate import DEFAULT_BULK_THRESHOLD, decide_all
-from jikimi.access.model import AccessRequest, Decision, Operator
-from jikimi.access.ports import AccessSession, AccessStore, FactsSource, Reader, RightsChange
-from jikimi.access.record import Break, chain_records, retention_period, verify_rows
+from jikimi.access.model import AccessRequest, Decision, Operator, SubjectFacts
+from jikimi.access.ports import AccessSession, AccessStore, FactsSource, Reader, Restricted, RightsChange
+from jikimi.access.record import Break, chain_records, retention_period, verify_pages
+from jikimi.access.review import Review, month_bounds, review_rows
 from jikimi.clock import Clock
 from jikimi.errors import AccessDeniedError, UnknownOperatorError
 from jikimi.policy.model import Policy
@@ -106,16 +110,38 @@ class AccessService:
     def _decide_all(
         self, session: AccessSession, requests: list[AccessRequest]
     ) -> list[tuple[AccessRequest, Decision]]:
-        # The operators of the batch once, the facts of all its subjects in one call.
+        # The operators of the batch once; the facts of all its subjects in one call, and their suspensions and
+        # correction holds in one query (per few hundred subjects) inside this transaction, the one that records.
         operators = {name: session.get_operator(name) for name in {r.operator for r in requests}}
-        facts = self._facts.facts({s for r in requests for s in r.subjects})
+        subjects = list(dict.fromkeys(s for r in requests for s in r.subjects))
+        facts = self._facts.facts(subjects)
+        restricted = session.restricted(subjects)
+        if restricted:
+            facts = _with_restrictions(facts, restricted)
         return decide_all(self._policy, requests, operators, facts, bulk_threshold=self._bulk_threshold)
 
     def verify(self) -> tuple[int, Break | None]:
         """Walk the whole access record (``jikimi audit verify``): records checked and the first break."""
-        return verify_rows(self._store.chain_rows(), self._store.checkpoint())
+        return verify_pages(self._store.chain_pages(), self._store.checkpoint())
+
+    def review(self, month: str) -> Review:
+        """The monthly review of ``month`` (``YYYY-MM``, days in KST) from the store (``jikimi audit review``)."""
+        start, end = month_bounds(month)
+        return review_rows(
+            self._store.review_rows(start, end), self._policy, month, bulk_threshold=self._bulk_threshold
+        )
 
     def prune(self, now: datetime) -> int:
         """Destroy the access records past their retention (R-SEC-22: 1 or 2 years); the sweep calls this."""
         cutoff = subtract_period(now, retention_period(self._policy))
         return 0 if cutoff is None else self._store.prune(cutoff)
+
+
+def _with_restrictions(facts: Mapping[str, SubjectFacts], restricted: Restricted) -> dict[str, SubjectFacts]:
+    """``facts`` with the stored suspensions and holds added (an unknown subject stays unknown: the gate refuses)."""
+    out = dict(facts)
+    for subject, (suspended, held) in restricted.items():
+        found = out.get(subject)
+        if found is not None:
+            out[subject] = replace(found, suspended=found.suspended | suspended, held_back=found.held_back | held)
+    return out

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from jikimi.access import review, to_html, to_markdown
-from jikimi.access.record import verify_rows
-from jikimi.access.review import KST
+from jikimi.access import review_rows, to_html, to_markdown, verify_pages
+from jikimi.access.review import month_bounds
 from jikimi.access.service import Operators
 from jikimi.adapters.cli.options import DbOption, OutputOption, emit
 from jikimi.adapters.storage import open_store
@@ -77,7 +75,7 @@ def verify_command(db: DbOption = None) -> None:
     """Walk the access record's hash chain; exit 1 naming the first altered or missing record."""
     with _access(db) as access:
         # From the checkpoint that records past their retention left (R-SEC-22).
-        count, broken = verify_rows(access.chain_rows(), access.checkpoint())
+        count, broken = verify_pages(access.chain_pages(), access.checkpoint())
     if broken is not None:
         typer.echo(f"broken: {broken} ({count} records read)", err=True)
         raise typer.Exit(1)
@@ -94,14 +92,11 @@ def review_command(
 ) -> None:
     """The monthly review of the access record for the privacy officer (R-SEC-23)."""
     try:
-        first = date.fromisoformat(month + "-01")
+        start, end = month_bounds(month)
     except ValueError:
         raise typer.BadParameter("--month is YYYY-MM") from None
     if fmt not in ("md", "html"):
         raise typer.BadParameter("--format is md or html")
-    following = (first + timedelta(days=32)).replace(day=1)
-    start = datetime.combine(first, datetime.min.time(), KST).astimezone(UTC)
-    end = datetime.combine(following, datetime.min.time(), KST).astimezone(UTC)
     with _access(db) as access:
-        result = review(access.records_between(start, end), load_policy(policy), month)
+        result = review_rows(access.review_rows(start, end), load_policy(policy), month)
     emit(to_html(result) if fmt == "html" else to_markdown(result), output)

@@ -1,8 +1,15 @@
-"""The access domain's tables, on the vault's ``metadata`` (migration ``v0004_access`` creates exactly these).
+"""The access domain's tables, on the vault's ``metadata`` (migrations ``v0004_access`` and ``v0006_restrictions``
+create exactly these).
 
 ``access_records`` is append-only on its sequence, with an index on time only: times arrive in order, so the
-index grows at its end, while an index on subjects would cost appends about 3x (performance.md, point 3).
+index grows at its end, while an index on subjects would cost appends about 3x (performance.md, point 3). On SQLite
+its ``seq`` is ``INTEGER PRIMARY KEY``, the table's own rowid: the table is then stored in chain order (verification
+reads it front to back, with no separate key index to keep on each append), and the time index, whose entries end
+in the rowid, yields the review's ``ORDER BY at, seq`` without a sort.
 ``access_rights_log`` keeps every grant, change and revocation of an operator's rights (R-SEC-4: 3 years).
+``access_restrictions`` holds each suspension of a purpose (처리정지, R-DSR-6) and each item held back pending a
+correction (R-DSR-5), with who placed and released it and when; the gate reads the unreleased ones of a batch's
+subjects through the index on ``subject``.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from sqlalchemy import BigInteger, Boolean, Column, DateTime, Index, Integer, La
 
 from jikimi.adapters.storage.tables import metadata
 
-__all__ = ["access_operators", "access_records", "access_rights_log"]
+__all__ = ["access_operators", "access_records", "access_restrictions", "access_rights_log"]
 
 access_operators = Table(
     "access_operators",
@@ -37,7 +44,7 @@ access_rights_log = Table(
 access_records = Table(
     "access_records",
     metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("operator", String(64), nullable=False),
     Column("subject", String(64), nullable=False),
@@ -45,4 +52,19 @@ access_records = Table(
     Column("prev_hash", LargeBinary, nullable=False),
     Column("hash", LargeBinary, nullable=False),
     Index(None, "at"),
+)
+
+access_restrictions = Table(
+    "access_restrictions",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("subject", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # suspension | correction
+    Column("target", String(64), nullable=False),  # the suspended purpose, or the held item
+    Column("reason", String(500), nullable=True),
+    Column("placed_at", DateTime(timezone=True), nullable=False),
+    Column("placed_by", String(64), nullable=False),
+    Column("released_at", DateTime(timezone=True), nullable=True),
+    Column("released_by", String(64), nullable=True),
+    Index(None, "subject"),
 )
