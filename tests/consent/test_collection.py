@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from jikimi.consent import Representative, plan_collection
@@ -180,3 +182,26 @@ def test_approval_channels_hold_sign_ups(examples: dict[str, Policy]) -> None:
     }
     plan = plan_collection(examples["partnercenter"], "signup", "artist", data, {"service_development": True}, WEB, NOW)
     assert plan.pending
+
+
+def test_a_plan_reused_for_the_same_shape_still_checks_what_depends_on_the_values(examples: dict[str, Policy]) -> None:
+    # A new sign-up's checks run once per shape (channel, type, item names, consents, method); the children's rules
+    # read the values and run every time.
+    policy = examples["1mm"]
+    consents = {"service_improvement": True, "marketing": False}
+    first = plan_collection(policy, "signup", "general", {**ADULT, "birth_date": "1990-01-01"}, consents, WEB, NOW)
+    again = plan_collection(policy, "signup", "general", {**ADULT, "birth_date": "1991-02-02"}, consents, WEB, NOW)
+    assert again == replace(first, items={**first.items, "birth_date": "1991-02-02"})
+    assert again.held == tuple(sorted(again.items))  # every item came in under the contract purposes
+    with pytest.raises(ChildrenError, match="R-CHILD-3"):  # the same shape, a child's birth date
+        plan_collection(policy, "signup", "general", {**ADULT, "birth_date": "2018-05-05"}, consents, WEB, NOW)
+    # Values the shape does not tell apart from the cached one are still refused by the full checks.
+    with pytest.raises(CollectionError, match="R-CON-5"):  # a required item given empty
+        plan_collection(
+            policy, "signup", "general", {**ADULT, "email": "", "birth_date": "1990-01-01"}, consents, WEB, NOW
+        )
+    with pytest.raises(CollectionError, match="true or false"):  # 1 == True, but it is no answer
+        plan_collection(
+            policy, "signup", "general", {**ADULT, "birth_date": "1990-01-01"}, {**consents, "marketing": 0}, WEB, NOW
+        )
+    assert plan_collection(policy, "signup", "general", {**ADULT, "birth_date": "1990-01-01"}, consents, WEB, NOW)

@@ -11,14 +11,18 @@ from datetime import timedelta
 from jikimi.consent import ConsentEvent, EventKind, receipt, receipt_text
 from jikimi.consent.ledger import (
     GENESIS,
+    Break,
+    Verification,
     canonical,
     canonical_dict,
     chain,
     chain_records,
     from_record,
     to_record,
+    tombstone,
     verify,
     verify_events,
+    verify_rows,
 )
 from jikimi.policy import Policy
 from jikimi.policy.model import ConsentMethod, RepresentativeVerification
@@ -142,10 +146,60 @@ def test_the_written_out_encoding_is_the_json_encoders() -> None:
 
 
 def test_timestamps_are_utc_to_the_microsecond() -> None:
-    from datetime import datetime
+    from datetime import UTC, datetime, timezone
 
     from jikimi.consent.children import KST
     from jikimi.consent.ledger import timestamp
 
     assert timestamp(datetime(2026, 3, 2, 12, 0, tzinfo=KST)) == "2026-03-02T03:00:00.000000Z"
     assert timestamp(datetime(2026, 3, 2, 12, 0, 0, 5, tzinfo=KST)) == "2026-03-02T03:00:00.000005Z"
+    assert timestamp(datetime(2026, 3, 2, 3, 0, 0, 5, tzinfo=UTC)) == "2026-03-02T03:00:00.000005Z"
+    assert timestamp(datetime(2026, 3, 2, 3, 0, tzinfo=timezone(timedelta(0)))) == "2026-03-02T03:00:00.000000Z"
+
+
+def rows(chained: list[ConsentEvent]) -> list[tuple[int, str, bytes, bytes]]:
+    """What verification reads from a database: (seq, subject, body, hash), no prev_hash."""
+    return [(e.seq, e.subject, canonical(e), e.hash) for e in chained]
+
+
+def test_verification_from_stored_rows_finds_what_the_full_walk_finds() -> None:
+    chained = events(6)
+    assert verify_rows([rows(chained[:4]), rows(chained[4:])]) == verify_events(chained)
+    assert verify_rows([rows(chained)]).events == 6
+
+    edited = rows(chained)
+    seq, subject, body, digest = edited[2]
+    edited[2] = (seq, subject, body.replace(b'"actor":"self"', b'"actor":"op-9"'), digest)
+    assert verify_rows([edited]).broken == Break(
+        3, "its content does not match its hash (it, or the event before it, was altered)"
+    )
+
+    # An edit whose hash was recomputed is caught at the next event: its hash covers the stored hash before it.
+    forged = rows(chained)
+    seq, subject, body, _digest = forged[1]
+    body = body.replace(b'"actor":"self"', b'"actor":"op-9"')
+    forged[1] = (seq, subject, body, hashlib.sha256(chained[0].hash + body).digest())
+    broken = verify_rows([forged]).broken
+    assert broken is not None
+    assert broken.seq == 3
+
+    gap = rows(chained)
+    del gap[3]
+    assert verify_rows([gap]).broken == Break(5, "expected event 4: events are missing")
+
+    moved = rows(chained)
+    seq, _subject, body, digest = moved[4]
+    moved[4] = (seq, "s_other", body, digest)  # the subject column no longer matches the hashed body
+    assert verify_rows([moved]).broken == Break(5, "its stored seq or subject differs from its hashed content")
+
+
+def test_a_tombstone_keeps_its_place_in_the_chain_read_from_rows() -> None:
+    chained = events(4)
+    stored = rows(chained)
+    seq, subject, _body, digest = stored[1]
+    stored[1] = (seq, subject, tombstone(seq, subject), digest)
+    assert verify_rows([stored]) == Verification(4, None, 1)
+    stored[1] = (seq, subject, tombstone(seq, "s_other"), digest)  # not this event's tombstone: an edit
+    assert verify_rows([stored]).broken == Break(
+        2, "its content does not match its hash (it, or the event before it, was altered)"
+    )

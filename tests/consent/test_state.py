@@ -10,7 +10,7 @@ from jikimi.consent import ConsentBook, ConsentEvent, EventKind, SubjectRecord, 
 from jikimi.consent.ledger import chain
 from jikimi.errors import ConsentError
 from jikimi.policy import Policy
-from jikimi.policy.model import ConsentMethod
+from jikimi.policy.model import BasisKind, ConsentMethod
 
 from .conftest import NOW
 
@@ -81,3 +81,23 @@ def test_may_advertise_needs_the_channel_consent_and_daytime(examples: dict[str,
     assert b.may_advertise("s_1", "email", noon_kst)
     assert not b.may_advertise("s_1", "sms", noon_kst)  # no SMS consent (R-MKT-1)
     assert not b.may_advertise("s_1", "email", datetime(2026, 3, 2, 13, 0, tzinfo=UTC))  # 22:00 KST (R-MKT-4)
+
+
+def test_a_purpose_now_resting_on_consent_needs_a_grant(examples: dict[str, Policy]) -> None:
+    # The data came in under a contract; the policy in force rests the purpose on consent (R-POL-4, R-CON-3).
+    policy = examples["1mm"]
+    mm = policy.purposes["member_management"]
+    moved = mm.model_copy(update={"basis": mm.basis.model_copy(update={"kind": BasisKind.CONSENT})})
+    policy = policy.model_copy(update={"purposes": {**policy.purposes, "member_management": moved}})
+    came_in = [event(EventKind.COLLECT, ("member_management",), ("email", "login_id"), NOW)]
+    b = book(policy, SubjectStatus.ACTIVE, False, came_in)
+    assert not b.may_use("s_1", "email", "member_management", NOW)
+    state = b.state("s_1")
+    assert state is not None
+    assert state.unconsented == {"member_management"}
+    later = NOW + timedelta(days=1)
+    given = [*came_in, event(EventKind.GRANT, ("member_management",), ("email", "login_id"), later)]
+    b = book(policy, SubjectStatus.ACTIVE, False, given)
+    assert b.may_use("s_1", "email", "member_management", later)
+    assert not b.may_use("s_1", "email", "member_management", NOW)  # not before the consent
+    assert book(examples["1mm"], SubjectStatus.ACTIVE, False, came_in).may_use("s_1", "email", "member_management", NOW)

@@ -4,20 +4,25 @@ Flow of a collection::
 
     Engine.collect(channel, subject_type, data, consents, method, evidence)
       -> collection.plan_collection   pure rules: items, consents, R-CON-4/5/6, children (children.check_child)
-      -> one unit of work (ports.UnitOfWork): vault.put -> duplicate check (blind index) -> subject record
-         -> ledger events, chained by ledger.chain (SHA-256)
+      -> one unit of work (ports.UnitOfWork): vault.put_new -> duplicate check (blind index) -> subject record
+         -> ledger events, chained by ledger.chain_records (SHA-256)
       -> state.ConsentBook            the subject's consent state, cached in memory
+
+Where each flow lives (all of them methods of :class:`~jikimi.consent.service.Consents`): :mod:`.signup`
+(``collect``, approval), :mod:`.awaiting` (children awaiting the representative), :mod:`.withdrawal`,
+:mod:`.reconsent` (new policy versions), :mod:`.questions` (``may_use`` and the other questions, ledger
+verification); :mod:`.flow` holds what they share.
 
 Separate consents (R-CON-1) are *topics* (:mod:`.model`): consent purposes, advertising channels, unique
 identifiers and sensitive data, each third-party recipient (``provide:<name>``) and each overseas transfer
-(``transfer:<recipient> (<country>)``). A policy change that widens a consent makes older grants stale until the
-subject consents again (:mod:`.reconsent`, built on ``documents.versions.diff_policies``). A child may wait for the
-representative's consent with only the representative's items kept, until the wait expires (:mod:`.service`).
+(``transfer:<recipient> (<country>)``). A policy change that widens a consent, or moves a purpose onto consent,
+needs the subject's consent under the new version before it counts (:mod:`.reconsent`, built on
+``documents.versions.diff_policies``). A child may wait for the representative's consent with only the
+representative's items kept, until the wait expires (:mod:`.awaiting`).
 
 Outcomes: :class:`~jikimi.consent.service.Collected` (subject id, ``active`` or ``pending`` review, events);
 :class:`~jikimi.errors.CollectionError` / :class:`~jikimi.errors.ChildrenError` (a rule id in the message),
-:class:`~jikimi.errors.DuplicateSubjectError`, or a vault value error: nothing written. Withdrawal, approval,
-``may_use`` and ledger verification are methods of :class:`~jikimi.consent.service.Consents`; receipts come from
+:class:`~jikimi.errors.DuplicateSubjectError`, or a vault value error: nothing written. Receipts come from
 :mod:`.ledger`. This package never imports SQLAlchemy: the SQL ledger is an adapter.
 """
 

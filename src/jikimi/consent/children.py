@@ -20,7 +20,15 @@ from jikimi.consent.model import Representative
 from jikimi.errors import ChildrenError
 from jikimi.policy.model import ItemFormat, Policy
 
-__all__ = ["KST", "age_on", "birth_date_item", "check_child", "korean_date", "locked_items"]
+__all__ = [
+    "KST",
+    "age_on",
+    "birth_date_item",
+    "check_child",
+    "check_representative",
+    "korean_date",
+    "locked_items",
+]
 
 KST = timezone(timedelta(hours=9), "KST")
 
@@ -61,16 +69,20 @@ def check_child(
     data: Mapping[str, str],
     representative: Representative | None,
     now: datetime,
+    *,
+    birth_item: str | None = None,
 ) -> bool:
     """Whether this sign-up is a child's, after checking that a child may join this way (see the module doc).
 
-    ``declared`` and ``required`` are the channel's items for ``subject_type``; ``data`` has passed the format
-    checks of :mod:`jikimi.consent.collection` only for its keys, so the birth date is parsed defensively.
+    ``declared`` and ``required`` are the channel's items for ``subject_type``; ``birth_item`` is
+    ``birth_date_item(policy, declared)`` if the caller knows it (found here otherwise). ``data`` has passed the
+    format checks of :mod:`jikimi.consent.collection` only for its keys, so the birth date is parsed defensively.
     """
     rules = policy.children
     reps = set(rules.representative_items)
     as_child = bool(reps) and reps <= required
-    birth_item = birth_date_item(policy, declared)
+    if birth_item is None:
+        birth_item = birth_date_item(policy, declared)
     if birth_item is not None and birth_item in data:
         try:
             birth = date.fromisoformat(data[birth_item])
@@ -95,6 +107,22 @@ def check_child(
             f"a child under {rules.age_threshold} joins only with a legal representative's verified consent",
             "R-CHILD-1",
         )
+    check_representative(policy, representative)
+    missing = sorted(reps - set(data))
+    if missing:
+        raise ChildrenError(f"the representative's item {missing[0]!r} is missing", "R-CHILD-3")
+    return True
+
+
+def check_representative(policy: Policy, representative: Representative) -> None:
+    """Refuse (ChildrenError) a representative's consent the policy does not accept: children not admitted
+    (R-CHILD-1), a verification method the policy does not list, or no evidence reference (R-CHILD-2)."""
+    rules = policy.children
+    if not rules.admitted:
+        raise ChildrenError(
+            f"this service does not admit children under {rules.age_threshold}; no consent is taken for one",
+            "R-CHILD-1",
+        )
     if representative.verification not in rules.verification_methods:
         allowed = ", ".join(m.value for m in rules.verification_methods) or "none"
         raise ChildrenError(
@@ -104,7 +132,3 @@ def check_child(
         )
     if not representative.evidence.strip():
         raise ChildrenError("the representative's verification needs an evidence reference", "R-CHILD-2")
-    missing = sorted(reps - set(data))
-    if missing:
-        raise ChildrenError(f"the representative's item {missing[0]!r} is missing", "R-CHILD-3")
-    return True

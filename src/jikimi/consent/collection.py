@@ -24,6 +24,7 @@ from collections.abc import Mapping, Set
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import MappingProxyType
 
 from jikimi.consent.children import age_on, birth_date_item, check_child, korean_date
 from jikimi.consent.model import (
@@ -47,7 +48,8 @@ _SENSITIVE = frozenset({ItemCategory.SENSITIVE, ItemCategory.BIOMETRIC})
 class CollectionPlan:
     """What a valid collection stores and records. ``grants`` maps each newly granted topic to the items it covers;
     ``collected`` maps the channel's non-consent purposes in play to theirs; ``identity`` names the searchable
-    required items a new sign-up must not share with an existing subject."""
+    required items a new sign-up must not share with an existing subject; ``held`` every item of ``collected``,
+    sorted (what the ledger's COLLECT event lists)."""
 
     channel: str
     subject_type: str | None
@@ -57,17 +59,39 @@ class CollectionPlan:
     child: bool
     pending: bool
     identity: tuple[str, ...]
+    held: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """A new sign-up's plan as far as it depends on the shape of the call alone (channel, subject type, the names of
+    the items given, the consents and the method), not on the values: checked once, then reused."""
+
+    declared: frozenset[str]
+    required: frozenset[str]
+    birth_item: str | None
+    grants: Mapping[str, tuple[str, ...]]
+    collected: Mapping[str, tuple[str, ...]]
+    marketing: tuple[str, ...]  # granted marketing topics, sorted: refused for a child where the policy says so
+    pending: bool
+    identity: tuple[str, ...]
+    held: tuple[str, ...]
+
+
+_ShapeKey = tuple[str, str | None, tuple[str, ...], tuple[tuple[str, bool], ...], ConsentMethod | None]
+_SHAPES_MAX = 1024
 
 
 class _Rules:
     """What plan_collection would otherwise work out from the policy on every call (a sign-up is a hot path)."""
 
-    __slots__ = ("channels", "item_purposes", "policy", "required", "sharing", "special", "topics")
+    __slots__ = ("channels", "item_purposes", "policy", "required", "shapes", "sharing", "special", "topics")
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy  # held, so the id this is cached under cannot be reused by another policy
         self.topics: dict[str, bool] = {}
         self.channels: dict[tuple[str, str | None], tuple[frozenset[str], frozenset[str]]] = {}
+        self.shapes: dict[_ShapeKey, _Shape] = {}
         self.required: dict[str, list[str]] = {}
         self.sharing = sharing_topics(policy)
         self.item_purposes = {
@@ -137,11 +161,43 @@ def plan_collection(
     has granted before; ``existing`` says the data joins a subject that exists (no identity check), ``known_child``
     that it is a child already. An existing subject whose new birth date makes it a child needs the
     representative's verified consent and items now, as a sign-up would (R-CHILD-1, ``plan.child`` is True)."""
+    rules = _rules(policy)
+    key = None
+    if not existing and not known_child and not already and all(data.values()):
+        # A new sign-up: everything but the children's rules depends on the call's shape, checked before.
+        key = _shape_key(channel_key, subject_type, data, consents, method)
+        shape = rules.shapes.get(key) if key is not None else None
+        if shape is not None:
+            return _plan_from(shape, policy, channel_key, subject_type, data, representative, now)
+    plan = _plan(
+        rules, channel_key, subject_type, data, consents, method, now, representative, already, existing, known_child
+    )
+    if key is not None:
+        if len(rules.shapes) >= _SHAPES_MAX:
+            rules.shapes.clear()
+        rules.shapes[key] = _shape_of(rules, plan)
+    return plan
+
+
+def _plan(
+    rules: _Rules,
+    channel_key: str,
+    subject_type: str | None,
+    data: Mapping[str, str],
+    consents: Mapping[str, bool],
+    method: ConsentMethod | None,
+    now: datetime,
+    representative: Representative | None,
+    already: Set[str],
+    existing: bool,
+    known_child: bool,
+) -> CollectionPlan:
+    """Every check of :func:`plan_collection`, in its order (the first refusal is the one raised)."""
+    policy = rules.policy
     channel = policy.channels.get(channel_key)
     if channel is None:
         raise CollectionError(f"channel {channel_key!r} is not declared in the policy", "R-CON-5")
     _check_subject_type(policy, channel_key, channel, subject_type)
-    rules = _rules(policy)
     known = rules.channels.get((channel_key, subject_type))
     if known is None:
         d, r = channel_items(policy, channel, subject_type)
@@ -182,6 +238,72 @@ def plan_collection(
         child=child,
         pending=channel.approval and not existing,
         identity=identity,
+        held=tuple(sorted({i for items in collected.values() for i in items})),
+    )
+
+
+def _shape_key(
+    channel: str, subject_type: str | None, data: Mapping[str, str], consents: Mapping[str, bool], method: object
+) -> _ShapeKey | None:
+    for value in consents.values():
+        if value is not True and value is not False:
+            return None  # 1 == True as a key: only true booleans share a shape (the full check refuses others)
+    if method is not None and not isinstance(method, ConsentMethod):
+        return None
+    return (channel, subject_type, tuple(data), tuple(consents.items()), method)
+
+
+def _shape_of(rules: _Rules, plan: CollectionPlan) -> _Shape:
+    policy = rules.policy
+    declared, required = rules.channels[(plan.channel, plan.subject_type)]
+    marketing = tuple(sorted(t for t in plan.grants if _is_marketing(policy, t)))
+    return _Shape(
+        declared=declared,
+        required=required,
+        birth_item=birth_date_item(policy, declared),
+        grants=MappingProxyType(dict(plan.grants)),
+        collected=MappingProxyType(dict(plan.collected)),
+        marketing=marketing,
+        pending=plan.pending,
+        identity=plan.identity,
+        held=plan.held,
+    )
+
+
+def _plan_from(
+    shape: _Shape,
+    policy: Policy,
+    channel_key: str,
+    subject_type: str | None,
+    data: Mapping[str, str],
+    representative: Representative | None,
+    now: datetime,
+) -> CollectionPlan:
+    """The plan of a call whose shape passed every check before: only the children's rules depend on the values."""
+    given = dict(data)
+    child = check_child(
+        policy,
+        channel_key,
+        subject_type or "",
+        shape.declared,
+        shape.required,
+        given,
+        representative,
+        now,
+        birth_item=shape.birth_item,
+    )
+    if child and policy.children.no_advertising and shape.marketing:
+        raise ChildrenError(f"the service sends no advertising to children; topic {shape.marketing[0]!r}", "R-CHILD-6")
+    return CollectionPlan(
+        channel=channel_key,
+        subject_type=subject_type,
+        items=given,
+        grants=shape.grants,
+        collected=shape.collected,
+        child=child,
+        pending=shape.pending,
+        identity=shape.identity,
+        held=shape.held,
     )
 
 

@@ -10,12 +10,13 @@ vault stays unaware of consents and a failure anywhere rolls everything back.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from datetime import datetime
+from types import TracebackType
 from typing import Protocol, runtime_checkable
 
-from jikimi.consent.ledger import LedgerRecord
+from jikimi.consent.ledger import ChainRow, LedgerRecord
 from jikimi.consent.model import ConsentEvent, SubjectRecord, SubjectStatus
 from jikimi.vault.ports import RawField, VaultSession, VaultStore
 
@@ -62,6 +63,11 @@ class ConsentSession(VaultSession, Protocol):
         of verification, inside this one transaction (a consistent snapshot of the chain)."""
         ...
 
+    def chain_rows(self, size: int) -> Iterator[list[ChainRow]]:
+        """``(seq, subject, body, hash)`` of every stored record in ``seq`` order, in pages of up to ``size``, inside
+        this one transaction: what :func:`jikimi.consent.ledger.verify_rows` reads (the fast path of verification)."""
+        ...
+
     def delete_items(self, bucket: str, subject: str, items: Sequence[str]) -> int:
         """Delete the fields and blind-index entries of some items of one subject; returns fields deleted."""
         ...
@@ -83,19 +89,9 @@ class UnitOfWork:
         self._store = store
         self._open: ContextVar[ConsentSession | None] = ContextVar(f"jikimi_uow_{id(self)}", default=None)
 
-    @contextmanager
-    def begin(self) -> Iterator[ConsentSession]:
+    def begin(self) -> AbstractContextManager[ConsentSession]:
         """Open the unit of work (or join the one already open)."""
-        current = self._open.get()
-        if current is not None:
-            yield current
-            return
-        with self._store.consent_transaction() as session:
-            token = self._open.set(session)
-            try:
-                yield session
-            finally:
-                self._open.reset(token)
+        return _Unit(self._store, self._open)
 
     def transaction(self) -> AbstractContextManager[VaultSession]:
         return self.begin()
@@ -112,6 +108,38 @@ class UnitOfWork:
 
     def __repr__(self) -> str:
         return f"UnitOfWork({self._store!r})"
+
+
+class _Unit:
+    """One :meth:`UnitOfWork.begin` block: the store's transaction, or the one already open in this context.
+
+    A class rather than a generator: a sign-up opens and joins several of these (a generator context manager costs
+    three times as much).
+    """
+
+    __slots__ = ("_joined", "_open", "_store", "_token", "_transaction")
+
+    def __init__(self, store: ConsentStore, open_: ContextVar[ConsentSession | None]) -> None:
+        self._store = store
+        self._open = open_
+
+    def __enter__(self) -> ConsentSession:
+        current = self._open.get()
+        self._joined = current is not None
+        if current is not None:
+            return current
+        self._transaction = self._store.consent_transaction()
+        session = self._transaction.__enter__()
+        self._token = self._open.set(session)
+        return session
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if self._joined:
+            return  # the outer block commits or rolls back
+        self._open.reset(self._token)
+        self._transaction.__exit__(kind, error, trace)
 
 
 def _is_vault_store(store: UnitOfWork) -> VaultStore:

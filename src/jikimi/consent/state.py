@@ -9,10 +9,13 @@ limitation), the purpose is in force for the subject (a consent granted and not 
 the subject's data came in under), the item is not a representative's item locked to another purpose (R-CHILD-3),
 and no advertising is asked for a child the policy sends none (R-CHILD-6). A consent granted under a policy version
 older than a change that widened its topic (:meth:`ConsentBook.require_versions`, R-POL-4) is *stale*: kept in
-``granted`` (it can still be withdrawn) but not in force until the subject consents again. A child's sign-up
-``awaiting_rep`` may use only the representative's items for the children's purpose, and only until it expires.
-:meth:`ConsentBook.may_provide` answers the same for a provision or overseas-transfer consent (R-XFER-1/8).
-Another process's writes are seen after :meth:`ConsentBook.forget` (the cache is per process).
+``granted`` (it can still be withdrawn) but not in force until the subject consents again. A purpose the policy in
+force rests on consent is in force only through a grant: when a new version moved it onto consent, data that came in
+under its old basis (contract, statute) no longer counts, and the purpose is *unconsented* until the subject
+consents to it. A child's sign-up ``awaiting_rep`` may use only the representative's items for the children's
+purpose, and only until it expires. :meth:`ConsentBook.may_provide` answers the same for a provision or
+overseas-transfer consent (R-XFER-1/8). Another process's writes are seen after :meth:`ConsentBook.forget` (the
+cache is per process).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from datetime import datetime, timedelta
 from jikimi.consent.children import KST
 from jikimi.consent.model import NIGHT, ConsentEvent, EventKind, SubjectRecord, SubjectStatus, is_sharing
 from jikimi.errors import ConsentError
-from jikimi.policy.model import Policy
+from jikimi.policy.model import BasisKind, Policy
 
 __all__ = ["Accepted", "ConsentBook", "Loader", "SubjectState", "derive"]
 
@@ -45,6 +48,9 @@ class SubjectState:
     active: bool = False  # the record's status is ``active`` (a field: may_use reads it millions of times a second)
     versions: dict[str, str] = field(default_factory=dict)  # topic -> policy version of its latest grant
     stale: frozenset[str] = frozenset()  # granted topics that need consent to a newer policy version (R-POL-4)
+    # Purposes the data came in under without consent that the policy in force rests on consent: not in force until
+    # the subject consents to them (a new version moved them onto consent).
+    unconsented: frozenset[str] = frozenset()
 
 
 #: topic -> the policy versions whose grants of it still count (absent: every version counts).
@@ -56,8 +62,13 @@ def derive(
     events: Iterable[ConsentEvent],
     until: datetime | None = None,
     accepted: Accepted | None = None,
+    consent_purposes: frozenset[str] = frozenset(),
 ) -> SubjectState:
-    """Replay ``events`` (up to ``until``, if given) into a state. The status is the record's, the current one."""
+    """Replay ``events`` (up to ``until``, if given) into a state. The status is the record's, the current one.
+
+    ``accepted``: the policy versions whose grants of a topic still count; ``consent_purposes``: the purposes the
+    policy in force rests on consent (in force only through a grant). See the module doc.
+    """
     state = SubjectState(record, last_at=record.created_at, active=record.status is SubjectStatus.ACTIVE)
     for event in events:
         if until is not None and event.at > until:
@@ -77,9 +88,11 @@ def derive(
         state.last_at = event.at
     if accepted:
         state.stale = frozenset(t for t, v in state.versions.items() if t in accepted and v not in accepted[t])
-    state.in_force = frozenset(state.collected) | frozenset(
-        t for t in state.granted if ":" not in t and t not in state.stale
-    )
+    came_in = frozenset(state.collected)
+    if not consent_purposes.isdisjoint(came_in):
+        state.unconsented = (came_in & consent_purposes) - state.granted.keys()
+        came_in -= consent_purposes
+    state.in_force = came_in | frozenset(t for t in state.granted if ":" not in t and t not in state.stale)
     return state
 
 
@@ -100,6 +113,8 @@ class ConsentBook:
             for key, p in policy.purposes.items()
         }
         self._marketing = frozenset(k for k, p in policy.purposes.items() if p.marketing)
+        #: The purposes the policy rests on consent: in force for a subject only through a grant.
+        self.consent_purposes = frozenset(k for k, p in policy.purposes.items() if p.basis.kind is BasisKind.CONSENT)
         self._no_ads_for_children = policy.children.no_advertising
 
     def require_versions(self, accepted: Accepted) -> None:
@@ -120,12 +135,50 @@ class ConsentBook:
             loaded = self._load(subject)
             if loaded is None:
                 return None
-            state = self._states[subject] = derive(*loaded, accepted=self._accepted)
+            state = self._states[subject] = derive(
+                *loaded, accepted=self._accepted, consent_purposes=self.consent_purposes
+            )
         return state
 
     def put(self, record: SubjectRecord, events: Iterable[ConsentEvent]) -> SubjectState:
         """Replace the cached state of a subject after a committed write."""
-        state = self._states[record.id] = derive(record, events, accepted=self._accepted)
+        state = self._states[record.id] = derive(
+            record, events, accepted=self._accepted, consent_purposes=self.consent_purposes
+        )
+        return state
+
+    def put_new(
+        self,
+        record: SubjectRecord,
+        came_in: Iterable[str],
+        held: Iterable[str],
+        grants: Mapping[str, Iterable[str]],
+        version: str,
+    ) -> SubjectState:
+        """Cache the state of a new subject after its sign-up committed: what :meth:`put` derives from its events
+        (a COLLECT of ``held`` items for the ``came_in`` purposes, then a GRANT of each topic in ``grants`` under
+        ``version``, all at ``record.created_at``), built without replaying them (a sign-up is a hot path)."""
+        items = frozenset(held)
+        collected = dict.fromkeys(came_in, items)
+        granted = {topic: frozenset(covered) for topic, covered in grants.items()}
+        versions = dict.fromkeys(granted, version)
+        accepted = self._accepted
+        stale = (
+            frozenset(t for t in granted if t in accepted and version not in accepted[t]) if accepted else frozenset()
+        )
+        came = frozenset(collected)
+        unconsented = (came & self.consent_purposes) - granted.keys()
+        state = self._states[record.id] = SubjectState(
+            record,
+            granted,
+            collected,
+            (came - self.consent_purposes) | frozenset(t for t in granted if ":" not in t and t not in stale),
+            record.created_at,
+            record.status is SubjectStatus.ACTIVE,
+            versions,
+            stale,
+            unconsented,
+        )
         return state
 
     def expires(self, record: SubjectRecord) -> datetime:
@@ -185,7 +238,7 @@ class ConsentBook:
         loaded = self._load(subject)
         if loaded is None:
             return None
-        return derive(loaded[0], loaded[1], until=now, accepted=self._accepted)
+        return derive(loaded[0], loaded[1], now, self._accepted, self.consent_purposes)
 
     def may_advertise(self, subject: str, channel: str, now: datetime) -> bool:
         """May an advertising message go to ``subject`` by ``channel`` (sms, email, push ...) at ``now``?

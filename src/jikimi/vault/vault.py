@@ -1,16 +1,14 @@
 """The :class:`Vault` service: personal data in, ciphertext stored, clear values out only to whoever asks.
 
-Contract of each write (``put``/``put_many``): every value is validated first (nothing is written if any fails),
-then the whole batch is written in one transaction. How a value is stored depends on its item:
+Contract of each write (``put``/``put_many``/``put_new``): every value is validated first (nothing is written if
+any fails), then the whole batch is written in one transaction. How a value is stored depends on its item
+(:mod:`.storage`: argon2id for passwords, AES-256-GCM for everything personal, as is only for items the policy
+marks ``personal: false`` and no protected category covers); searchable items also get a blind-index entry.
 
-- ``category: password``: argon2id hash (R-SEC-14), itself encrypted under the data key, so shredding covers it;
-- unique identifiers, biometrics, payment and sensitive data, secrets: always AES-256-GCM (R-SEC-15, R-SEC-16),
-  whatever ``personal`` says;
-- anything else: AES-256-GCM, unless the policy marks the item ``personal: false`` (stored as is).
-
-Searchable items also get a blind-index entry. Data keys exist per subject and bucket: ``"live"`` for data in use,
-a retention rule's key for data kept under a statute, or ``<rule>/<record id>`` for one operational record, so
-:meth:`Vault.shred` of the live bucket leaves statutory buckets readable (R-RET-2, R-SEC-27).
+Data keys exist per subject and bucket: ``"live"`` for data in use, a retention rule's key for data kept under a
+statute, or ``<rule>/<record id>`` for one operational record, so :meth:`Vault.shred` of the live bucket leaves
+statutory buckets readable (R-RET-2, R-SEC-27). ``put_new`` is the sign-up's write: a new subject's first data,
+without looking for a data key it cannot have yet.
 
 Values, clear keys and ciphertexts never reach a repr, a log record or an exception message.
 """
@@ -26,7 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from jikimi.clock import Clock, SystemClock
 from jikimi.errors import NotReadableError, UnknownItemError, VaultError
-from jikimi.policy.model import Item, ItemCategory, ItemFormat, Policy
+from jikimi.policy.model import Item, Policy
 from jikimi.vault.blind_index import blind_index
 from jikimi.vault.cipher import (
     NONCE_SIZE,
@@ -52,36 +50,13 @@ from jikimi.vault.ports import (
     RowReader,
     VaultStore,
 )
-from jikimi.vault.validation import check, format_rule
+from jikimi.vault.storage import LIVE, ItemPlan, storage_kind
+from jikimi.vault.validation import check
 
 __all__ = ["LIVE", "Vault", "storage_kind"]
 
-LIVE = "live"
 _PASSWORD, _PLAIN = int(FieldKind.PASSWORD), int(FieldKind.PLAIN)
 _log = logging.getLogger("jikimi.vault")
-
-# R-SEC-14..16: these are protected whatever the policy says about `personal`.
-_ALWAYS_PROTECTED = frozenset(
-    {
-        ItemCategory.UNIQUE_IDENTIFIER,
-        ItemCategory.PASSWORD,
-        ItemCategory.BIOMETRIC,
-        ItemCategory.PAYMENT,
-        ItemCategory.SENSITIVE,  # 민감정보: stricter than the letter of 제7조, never worth the risk
-    }
-)
-_ALWAYS_PROTECTED_FORMATS = frozenset(
-    {ItemFormat.RRN, ItemFormat.CARD_NUMBER, ItemFormat.ACCOUNT_NUMBER, ItemFormat.SECRET}
-)
-
-
-def storage_kind(item: Item) -> FieldKind:
-    """How ``item`` is stored (see the module doc); exposed so a schema scan can prove R-SEC-15."""
-    if item.category is ItemCategory.PASSWORD:
-        return FieldKind.PASSWORD
-    if item.category in _ALWAYS_PROTECTED or item.format in _ALWAYS_PROTECTED_FORMATS:
-        return FieldKind.ENCRYPTED
-    return FieldKind.ENCRYPTED if item.personal else FieldKind.PLAIN
 
 
 class Vault:
@@ -109,7 +84,7 @@ class Vault:
         self._keyrings: dict[str, Keyring] = {keyring.kek_id: keyring}
         self._buckets = frozenset({LIVE, *(rule.key for rule in policy.retention)})
         # Per item, worked out once: what the hot paths would otherwise look up for every field.
-        self._plans = {name: _Plan(name, item) for name, item in policy.items.items()}
+        self._plans = {name: ItemPlan(name, item) for name, item in policy.items.items()}
         self._item_ads = {name: plan.ad for name, plan in self._plans.items()}
         self._read_rows: Callable[[str, Sequence[str], Sequence[str] | None], list[RawField]] = (
             store.read_rows if isinstance(store, RowReader) else self._read_rows_in_session
@@ -134,11 +109,11 @@ class Vault:
         self._check_bucket(bucket)
         batch = [(subject, dict(items)) for subject, items in records]
         plans = self._plans
-        prepared: list[tuple[str, list[tuple[str, _Plan, str]]]] = []
+        prepared: list[tuple[str, list[tuple[str, ItemPlan, str]]]] = []
         encrypted = 0
         for subject, items in batch:
             _check_subject(subject)
-            fields: list[tuple[str, _Plan, str]] = []
+            fields: list[tuple[str, ItemPlan, str]] = []
             add_field = fields.append
             for name, value in items.items():
                 plan = plans.get(name)
@@ -202,6 +177,63 @@ class Vault:
                 session.put_index(index)
         _log.debug("stored %d fields of %d subjects in bucket %s", len(rows), len(subjects), bucket)
         return len(rows)
+
+    def put_new(self, subject: str, items: Mapping[str, str], *, unique: Sequence[str] = ()) -> tuple[str, ...]:
+        """Store the first live data of a subject that has none yet, in one transaction: :meth:`put` without looking
+        for an existing data key (if the subject has one, inserting its new key fails and nothing is written).
+
+        Returns the items of ``unique`` (searchable items among ``items``) whose value another subject already
+        has, found through the blind index in the same transaction: a caller that holds its own unit of work open
+        (a sign-up) refuses the duplicate before anything commits. VaultError for a ``unique`` item not searchable.
+        """
+        _check_subject(subject)
+        dek, key = new_data_key(self._keyring, subject, LIVE)
+        # Not put in the cache: a stream of sign-ups would push out the keys of the subjects being read.
+        aead = AESGCM(dek)
+        # One pass, before the transaction opens (it then holds the write lock for the writes alone): a value that
+        # fails its check raises before anything is written. A nonce for every item, drawn in one call.
+        head, fresh = ad_subject(subject), key.key_version == 1
+        nonces, at = urandom(NONCE_SIZE * len(items)), 0
+        index_key = self._keyring.index_key()
+        plans = self._plans
+        rows: list[FieldTuple] = []
+        index: list[IndexRow] = []
+        digests: dict[str, bytes] = {}
+        for name, value in items.items():
+            plan = plans.get(name)
+            if plan is None:
+                self._item(name)  # raises UnknownItemError
+                raise AssertionError  # pragma: no cover
+            check(name, value, plan.max_length, plan.rule)
+            if plan.password:
+                value = self._passwords.hash(value)  # argon2 is slow on purpose: outside the transaction too
+            data = value.encode()
+            if plan.encrypted:
+                nonce = nonces[at : at + NONCE_SIZE]
+                at += NONCE_SIZE
+                ad = head + plan.ad_live if fresh else head + plan.ad + ad_tail(LIVE, key.key_version)
+                data = nonce + aead.encrypt(nonce, data, ad)
+            rows.append((subject, LIVE, name, plan.code, data))
+            if plan.indexed:
+                digest = digests[name] = blind_index(index_key, name, plan.item.format, value)
+                index.append(IndexRow(subject, LIVE, name, digest))
+        for name in unique:
+            if name in items and name not in digests:
+                raise VaultError(f"item {name!r} is not searchable (the policy does not mark it so)")
+        with self._store.transaction() as session:
+            session.add_keys([key], self._clock.now())
+            put_tuples = getattr(session, "put_field_tuples", None)
+            if put_tuples is not None:
+                put_tuples(rows)
+            else:
+                session.put_fields([FieldRow(s, b, i, FieldKind(k), v) for s, b, i, k, v in rows])
+            if index:
+                session.put_index(index)
+            return tuple(
+                name
+                for name in unique
+                if name in digests and any(other != subject for other in session.find_subjects(name, digests[name]))
+            )
 
     # --- reads -------------------------------------------------------------------------------------------
 
@@ -303,7 +335,8 @@ class Vault:
         return deleted > 0
 
     def shred_keys(self, subjects: Sequence[str], bucket: str = LIVE) -> int:
-        """Delete many subjects' DEKs and index entries in one transaction: from then on the data is unreadable.
+        """Delete many subjects' DEKs in one transaction: from then on the data is unreadable and no blind-index
+        search finds them.
 
         The ciphertext rows are removed afterwards by :meth:`purge` (bounded chunks, performance.md §5).
         """
@@ -379,23 +412,6 @@ class Vault:
             return row.value
         ad = associated_data(row.subject, row.item, row.bucket, key.key_version)
         return decrypt_field(self._aead(key), row.value, ad, item=row.item)
-
-
-class _Plan:
-    """How one declared item is stored, worked out once per vault."""
-
-    __slots__ = ("ad", "code", "encrypted", "indexed", "item", "kind", "max_length", "password", "rule")
-
-    def __init__(self, name: str, item: Item) -> None:
-        self.item = item
-        self.kind = storage_kind(item)
-        self.code = int(self.kind)
-        self.password = self.kind is FieldKind.PASSWORD
-        self.encrypted = self.kind is not FieldKind.PLAIN
-        self.indexed = item.searchable and self.kind is not FieldKind.PASSWORD
-        self.ad = ad_item(name)
-        self.max_length = item.max_length
-        self.rule = format_rule(item)
 
 
 def _returns(dek: bytes) -> Callable[[], bytes]:
