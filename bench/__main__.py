@@ -1,8 +1,9 @@
 """``python -m bench [--quick]``: vault, consent, retention and access benchmarks on SQLite (and PostgreSQL with
 JIKIMI_BENCH_POSTGRES_URL).
 
-Writes ``bench/results/<date>-<engine>.json`` and prints a Markdown table per engine. Benchmarks are not tests:
-nothing here asserts a timing.
+Writes ``bench/results/<date>-<engine>.json`` and prints a Markdown table per engine. ``--sizes 10000,100000``
+measures every figure at each size instead and writes ``<date>-<engine>-curve.json`` with a table of how each
+figure grows. Benchmarks are not tests: nothing here asserts a timing.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,27 +52,111 @@ def table(engine: str, figures: list[Figure]) -> str:
     return "\n".join(lines)
 
 
+def _generic(name: str) -> str:
+    """A figure's name without its size ("sweep: keys shredded, 100,000 expired" -> "..., N expired")."""
+    return re.sub(r"\d{1,3}(,\d{3})+|\b\d{4,}\b", "N", name)
+
+
+def curve(
+    engine: str, pg_url: str | None, sizes: list[int], suites: list[str], runs: int, today: str, *, write: bool
+) -> None:
+    """Every figure at each of ``sizes``: a table of medians, one column per size, and its JSON."""
+    by_size: dict[int, list[Figure]] = {}
+    for size in sizes:
+        print(f"{engine}: {size:,} subjects x 8 fields, {runs} runs after a warm-up", file=sys.stderr)
+        with databases(engine, pg_url) as open_db:
+            log = lambda msg: print(f"  {msg}", file=sys.stderr)  # noqa: E731
+            by_size[size] = [fig for name in suites for fig in SUITES[name](open_db, size, runs, log)]
+    names = list(dict.fromkeys(_generic(fig.name) for fig in by_size[sizes[0]]))
+    cells: dict[str, dict[int, Figure]] = {name: {} for name in names}
+    for size, figures in by_size.items():
+        for fig in figures:
+            cells.setdefault(_generic(fig.name), {})[size] = fig
+    lines = [
+        f"### {engine}: how each figure grows (medians)",
+        "",
+        "| figure | unit | " + " | ".join(f"{size:,}" for size in sizes) + " |",
+        "|---|---|" + "---:|" * len(sizes),
+    ]
+    for name, row in cells.items():
+        unit = next(iter(row.values())).unit
+        values = []
+        for size in sizes:
+            fig = row.get(size)
+            if fig is None:
+                values.append("")
+                continue
+            median = Figure.stats(fig.runs)["median"]
+            values.append(f"{median:,.3f}" if fig.lower_is_better else f"{median:,.0f}")
+        lines.append(f"| {name} | {unit} | " + " | ".join(values) + " |")
+    print("\n".join(lines))
+    if write:
+        out = RESULTS / f"{today}-{engine}-curve.json"
+        result = {
+            "date": today,
+            "engine": engine,
+            "sizes": sizes,
+            "runs": runs,
+            "python": platform.python_version(),
+            "figures": {str(size): [fig.as_dict() for fig in figs] for size, figs in by_size.items()},
+        }
+        out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        print(f"\n(written to {out.relative_to(RESULTS.parent.parent)})\n")
+
+
+SUITES = {
+    "vault": run_vault_benchmarks,
+    "consent": run_consent_benchmarks,
+    "retention": run_retention_benchmarks,
+    "access": run_access_benchmarks,
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="10,000 subjects instead of 1,000,000")
     parser.add_argument("--subjects", type=int, help="override the number of subjects")
     parser.add_argument("--runs", type=int, default=3, help="measured runs after one warm-up (default 3)")
+    parser.add_argument(
+        "--only",
+        choices=sorted(SUITES),
+        action="append",
+        help="run only this suite (repeatable); the results are printed, not written to bench/results",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=["sqlite", "postgresql"],
+        action="append",
+        help="measure only this engine (repeatable; postgresql needs JIKIMI_BENCH_POSTGRES_URL)",
+    )
+    parser.add_argument(
+        "--sizes",
+        help="comma-separated subject counts (e.g. 10000,100000,1000000): how each figure grows with the data",
+    )
     args = parser.parse_args(argv)
+    suites = args.only or list(SUITES)
     subjects = args.subjects or (10_000 if args.quick else 1_000_000)
-    engines = ["sqlite"]
     pg_url = os.environ.get("JIKIMI_BENCH_POSTGRES_URL")
-    if pg_url:
-        engines.append("postgresql")
+    engines = args.engine or (["sqlite", "postgresql"] if pg_url else ["sqlite"])
+    if "postgresql" in engines and not pg_url:
+        parser.error(
+            "--engine postgresql needs JIKIMI_BENCH_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)"
+        )
     RESULTS.mkdir(exist_ok=True)
     today = datetime.now(UTC).date().isoformat()
+    if args.sizes:
+        sizes = [int(size.replace("_", "")) for size in args.sizes.split(",")]
+        for engine in engines:
+            curve(engine, pg_url, sizes, suites, args.runs, today, write=not args.only)
+        return 0
     for engine in engines:
         print(f"{engine}: {subjects:,} subjects x 8 fields, {args.runs} runs after a warm-up", file=sys.stderr)
         with databases(engine, pg_url) as open_db:
             log = lambda msg: print(f"  {msg}", file=sys.stderr)  # noqa: E731  (one shared progress printer)
-            figures = run_vault_benchmarks(open_db, subjects, args.runs, log)
-            figures += run_consent_benchmarks(open_db, subjects, args.runs, log)
-            figures += run_retention_benchmarks(open_db, subjects, args.runs, log)
-            figures += run_access_benchmarks(open_db, subjects, args.runs, log)
+            figures = [fig for name in suites for fig in SUITES[name](open_db, subjects, args.runs, log)]
+        if args.only:
+            print(table(engine, figures))
+            continue
         result = {
             "date": today,
             "engine": engine,

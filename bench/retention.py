@@ -5,12 +5,19 @@ sweep, not the sign-up path, is what is measured. Figures (seconds, lower is bet
 
 - keys shredded: from the sweep's start until every due data key is deleted (the data is unreadable from then on);
 - every row gone: the whole sweep, ciphertext rows included;
+- peak memory: the sweeping process's peak resident set (MB), whatever the number of subjects;
 - nothing to do: a sweep over the same number of kept buckets that expire far in the future (index only).
+
+The measured sweep runs in a process of its own, as `jikimi sweep` would, so its peak memory is its own.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -19,11 +26,11 @@ from typing import Any
 from bench.vault import Figure
 from jikimi.adapters.storage import SqlVaultStore
 from jikimi.adapters.storage.retention_store import SqlRetentionStore
+from jikimi.adapters.storage.tables import KEYS_SCHEMA
 from jikimi.clock import FixedClock
 from jikimi.engine import Engine
 from jikimi.policy import load_policy
-from jikimi.retention import SweepProgress
-from jikimi.vault import LocalKeyring
+from jikimi.vault import init_key_file
 
 __all__ = ["run_retention_benchmarks"]
 
@@ -31,11 +38,32 @@ POLICY = os.path.join(os.path.dirname(__file__), "..", "examples", "policies", "
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 _LOAD = 100_000
 
+# The sweep as a separate process: times from its own start, and its peak RSS. VmHWM, not ru_maxrss: Linux carries
+# ru_maxrss over from the parent through fork and exec, so it would report the loading bench's peak.
+_CHILD = """
+import json, sys, time
+from datetime import datetime
+from jikimi.adapters.storage.retention_store import open_retention_store
+from jikimi.engine import Engine
+from jikimi.policy import load_policy
+from jikimi.vault import LocalKeyring
+url, schema, policy, key, now = sys.argv[1:6]
+engine = Engine(load_policy(policy), open_retention_store(url, schema=schema or None), LocalKeyring.from_file(key))
+marks = []
+start = time.perf_counter()
+engine.sweep(datetime.fromisoformat(now), progress=lambda p: marks.append(time.perf_counter() - start))
+total = time.perf_counter() - start
+status = open("/proc/self/status").read()
+rss = int(status.split("VmHWM:")[1].split()[0]) / 1024
+print(json.dumps({"keys": marks[-1] if marks else 0.0, "total": total, "rss_mb": rss}))
+"""
+
 
 def _load(store: SqlVaultStore, n: int, expires: datetime, prefix: str) -> None:
     raw: Any = store.engine.raw_connection()
     sqlite = store.engine.dialect.name == "sqlite"
     p = "?" if sqlite else "%s"
+    keys = f"{KEYS_SCHEMA}.data_keys" if sqlite else "data_keys"
 
     def when(at: datetime) -> Any:
         return at.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else at
@@ -46,7 +74,7 @@ def _load(store: SqlVaultStore, n: int, expires: datetime, prefix: str) -> None:
         ids = [f"{prefix}{i:010d}" for i in range(start, min(n, start + _LOAD))]
         cursor.executemany(f"INSERT INTO subjects (id, created_at) VALUES ({p}, {p})", [(s, created) for s in ids])
         cursor.executemany(
-            f"INSERT INTO data_keys VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
+            f"INSERT INTO {keys} VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
             [(s, "visit_logs", 1, "bench", key, created) for s in ids],
         )
         cursor.executemany(
@@ -69,21 +97,27 @@ def run_retention_benchmarks(
     shredded = Figure(f"sweep: keys shredded, {subjects:,} expired", "s", lower_is_better=True, target="<= 3 s at 1M")
     gone = Figure(f"sweep: every row gone, {subjects:,} expired", "s", lower_is_better=True, target="<= 30 s at 1M")
     idle = Figure(f"sweep with nothing to do, {subjects:,} kept", "s", lower_is_better=True, target="<= 1 s at 10M")
+    memory = Figure(
+        f"sweep: peak memory, {subjects:,} expired", "MB", lower_is_better=True, target="< 300 MB at any size"
+    )
     policy = load_policy(POLICY)
+    keydir = tempfile.TemporaryDirectory()
+    key = os.path.join(keydir.name, "bench.key")
+    keyring = init_key_file(key)
     for run in range(runs + 1):
-        store, _url, _schema = open_db()
+        store, url, schema = open_db()
         retention = SqlRetentionStore(store.engine)
-        engine = Engine(policy, retention, LocalKeyring.generate(), FixedClock(NOW))
+        engine = Engine(policy, retention, keyring, FixedClock(NOW))
         _load(store, subjects, NOW + timedelta(days=92), "x")
         log(f"retention run {run}: {subjects:,} expired buckets loaded")
-        marks: list[float] = []
-        start = time.perf_counter()
-
-        def mark(_p: SweepProgress, marks: list[float] = marks, start: float = start) -> None:
-            marks.append(time.perf_counter() - start)
-
-        engine.sweep(NOW + timedelta(days=200), progress=mark)
-        total = time.perf_counter() - start
+        when = (NOW + timedelta(days=200)).isoformat()
+        child = subprocess.run(
+            [sys.executable, "-c", _CHILD, url, schema or "", POLICY, key, when],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        got = json.loads(child.stdout)
         _load(store, subjects, NOW + timedelta(days=3650), "k")
         start = time.perf_counter()
         engine.sweep(NOW + timedelta(days=200))
@@ -91,7 +125,9 @@ def run_retention_benchmarks(
         retention.close()
         if run == 0:
             continue  # warm-up
-        shredded.runs.append(marks[-1] if marks else 0.0)
-        gone.runs.append(total)
+        shredded.runs.append(got["keys"])
+        gone.runs.append(got["total"])
+        memory.runs.append(got["rss_mb"])
         idle.runs.append(nothing)
-    return [shredded, gone, idle]
+    keydir.cleanup()
+    return [shredded, gone, memory, idle]

@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from jikimi.access.model import AccessRequest, SubjectFacts
+from jikimi.access.model import AccessRequest, Restriction, SubjectFacts
 from jikimi.access.ports import AccessStore
+from jikimi.access.restrictions import Restrictions
 from jikimi.access.service import AccessService, Operators
 from jikimi.clock import Clock, SystemClock
 from jikimi.consent.ledger import Verification
@@ -130,10 +131,18 @@ class Engine:
         return self.consents.await_representative(channel, subject_type, data, evidence)
 
     def reconsent(
-        self, subject: str, topics: Sequence[str], method: ConsentMethod, evidence: str | None, actor: str = "self"
+        self,
+        subject: str,
+        topics: Sequence[str],
+        method: ConsentMethod,
+        evidence: str | None,
+        actor: str = "self",
+        *,
+        representative: Representative | None = None,
     ) -> Collected:
-        """Consents given again under the policy version in force (R-POL-4): see Consents.reconsent."""
-        return self.consents.reconsent(subject, topics, method, evidence, actor)
+        """Consents given again under the policy version in force (R-POL-4); a child's by its verified legal
+        representative (R-CHILD-1/2): see Consents.reconsent."""
+        return self.consents.reconsent(subject, topics, method, evidence, actor, representative=representative)
 
     def verify_consents(self) -> Verification:
         """Walk the consent ledger's hash chain; the first broken link, if any."""
@@ -221,6 +230,29 @@ class Engine:
             self._access = service
         return service
 
+    @property
+    def restrictions(self) -> Restrictions:
+        """Suspensions of processing and items held back for a correction, which the gate enforces (R-DSR-5, -6)."""
+        return Restrictions(self.policy, self._require_access_store(), _EngineFacts(self), self.clock)
+
+    def suspend_processing(self, subject: str, purpose: str, actor: str, *, reason: str | None = None) -> Restriction:
+        """Stop reads of ``subject``'s data for ``purpose`` (처리정지, R-DSR-6) until :meth:`resume_processing`."""
+        return self.restrictions.suspend(subject, purpose, actor, reason=reason)
+
+    def resume_processing(self, subject: str, purpose: str, actor: str) -> Restriction:
+        """Lift a suspension (AccessError if ``purpose`` is not suspended for ``subject``)."""
+        return self.restrictions.resume(subject, purpose, actor)
+
+    def hold_for_correction(
+        self, subject: str, items: Sequence[str], actor: str, *, reason: str | None = None
+    ) -> list[Restriction]:
+        """Hold ``items`` back from every read until corrected (R-DSR-5), until :meth:`release_correction`."""
+        return self.restrictions.hold(subject, items, actor, reason=reason)
+
+    def release_correction(self, subject: str, items: Sequence[str], actor: str) -> list[Restriction]:
+        """Lift correction holds (AccessError, nothing lifted, if an item is not held)."""
+        return self.restrictions.release(subject, items, actor)
+
     def read(
         self,
         operator: str,
@@ -260,7 +292,8 @@ class Engine:
 
 
 class _EngineFacts:
-    """The gate's facts from the engine's own services: consent state and separate storage, nothing decrypted."""
+    """The gate's facts from the engine's own services: consent state and separate storage, nothing decrypted
+    (suspensions and correction holds the access service adds from its own store)."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine

@@ -186,3 +186,24 @@ def test_a_consent_withdrawal_that_ends_membership_then_the_end_of_purpose(make:
     events = len(mm.consents.events(sid))
     assert mm.end_purpose(sid).destroyed == ()  # a second end of purpose changes nothing
     assert len(mm.consents.events(sid)) == events
+
+
+def test_after_a_sweep_the_key_file_keeps_no_shredded_key(tmp_path: Path) -> None:
+    """R-SEC-27: the sweep's keys are overwritten in the key file (secure_delete) and its WAL is truncated at the
+    end of the run, while the store stays open (a service's sweep does not close it)."""
+    url = f"sqlite:///{tmp_path / 'swept.db'}"
+    store, clock = open_retention_store(url), FixedClock(T0)
+    engine = Engine(load_policy(POLICY), store, LocalKeyring.generate(), clock)
+    subjects = [member(engine, n) for n in range(1, 41)]
+    for sid in subjects:
+        engine.record(sid, "visit_log", {"access_log": "GET /", "ip_address": "192.0.2.1"})
+    with store.engine.connect() as conn:
+        wrapped = {bytes(w) for (w,) in conn.execute(select(data_keys.c.wrapped).where(data_keys.c.bucket != "live"))}
+    assert len(wrapped) == 40
+    clock.set(T0 + 200 * DAY)
+    assert sum(c.buckets for c in engine.sweep().by_rule) == 40
+    keys_file, wal = tmp_path / "swept.keys.db", tmp_path / "swept.keys.db-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
+    content = keys_file.read_bytes()
+    assert not any(w in content for w in wrapped)
+    store.close()

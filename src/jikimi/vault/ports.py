@@ -100,15 +100,17 @@ class VaultSession(Protocol):
         ...
 
     def find_subjects(self, item: str, digest: bytes) -> list[str]:
-        """Subjects with a blind-index entry ``digest`` for ``item``, in any bucket, sorted and distinct."""
+        """Subjects with a blind-index entry ``digest`` for ``item`` in a bucket that still has its data key, in any
+        bucket, sorted and distinct."""
         ...
 
     def delete_keys(self, bucket: str, subjects: Sequence[str]) -> int:
-        """Delete data keys and blind-index entries of ``subjects`` in ``bucket``; returns keys deleted."""
+        """Delete the data keys of ``subjects`` in ``bucket``; returns keys deleted. Their blind-index entries stop
+        finding them at once and are deleted with the rows (:meth:`delete_fields`)."""
         ...
 
     def delete_fields(self, bucket: str, subjects: Sequence[str]) -> int:
-        """Delete the field rows of ``subjects`` in ``bucket``; returns rows deleted."""
+        """Delete the field rows and blind-index entries of ``subjects`` in ``bucket``; returns field rows deleted."""
         ...
 
     def delete_orphan_fields(self, limit: int) -> int:

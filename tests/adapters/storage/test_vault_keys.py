@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from jikimi.adapters.storage import SqlVaultStore, open_store, upgrade_database
-from jikimi.adapters.storage.schema import head_revision
+from jikimi.adapters.storage.schema import downgrade, head_revision
+from jikimi.adapters.storage.tables import blind_index
 from jikimi.errors import IntegrityError, KeyringError, SchemaError
 from jikimi.policy import Policy
 from jikimi.vault import LocalKeyring, PasswordHashing, Vault
@@ -98,6 +99,13 @@ def test_shred_keys_then_purge(
     assert vault.purge_orphans(chunk=1) == 6  # what an interrupted purge left behind
     assert vault.purge_orphans() == 0
     assert vault.get("s-9")["email"] == "u9@example.com"
+    with store.engine.connect() as conn:  # the blind index went with the rows (R-SEC-27)
+        indexed = set(conn.scalars(select(blind_index.c.subject).distinct()))
+    assert indexed == {f"s-{i}" for i in range(6, 10)}
+
+
+def _file(database: Database) -> Path:
+    return Path(database.url.removeprefix("sqlite:///"))
 
 
 def test_a_copy_taken_before_shredding_does_not_bring_the_data_back(
@@ -107,8 +115,8 @@ def test_a_copy_taken_before_shredding_does_not_bring_the_data_back(
     passwords: PasswordHashing,
     tmp_path: Path,
 ) -> None:
-    """R-SEC-27. The copy's ciphertext cannot be read with the KEK because the live DEK is gone; once the KEK is
-    rotated after the shred (old KEK destroyed), the copy's own wrapped DEK is useless too."""
+    """R-SEC-27. The data file holds no key: a copy of it taken before the shred, with the KEK and the key database
+    as it is after the shred, reads the bucket that is still kept and nothing of the shredded one."""
     if database.engine != "sqlite":
         pytest.skip("copies the database file")
     store = database.open()
@@ -117,18 +125,18 @@ def test_a_copy_taken_before_shredding_does_not_bring_the_data_back(
     vault.put("s-1", {"name": "홍길동"}, bucket="payment_records")
     store.close()  # checkpoint the WAL so the file is a complete copy
     copy = tmp_path / "before-shred.db"
-    shutil.copy(database.url.removeprefix("sqlite:///"), copy)
+    shutil.copy(_file(database), copy)
     store = database.open()
     vault = Vault(policy, store, keyring, passwords=passwords)
     vault.shred("s-1")
 
     with sqlite3.connect(copy) as old:
         rows = dict(old.execute("SELECT bucket, value FROM fields WHERE subject = 's-1' AND item = 'name'").fetchall())
-        old_live_wrapped = old.execute(
-            "SELECT wrapped FROM data_keys WHERE subject = 's-1' AND bucket = 'live'"
-        ).fetchone()[0]
+        tables = {name for (name,) in old.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert set(rows) == {"live", "payment_records"}  # the copy has both ciphertexts ...
+    assert "data_keys" not in tables  # ... and no key for either
     with store.transaction() as session:
-        assert session.get_keys("live", ["s-1"]) == {}  # nothing in the database can open the copy's live row
+        assert session.get_keys("live", ["s-1"]) == {}  # nothing left anywhere can open the copy's live row
         kept = session.get_keys("payment_records", ["s-1"])["s-1"]
     dek = keyring.unwrap(kept.wrapped, kept.kek_id, key_context("s-1", "payment_records"))
     ad = associated_data("s-1", "name", "payment_records", kept.key_version)
@@ -137,11 +145,65 @@ def test_a_copy_taken_before_shredding_does_not_bring_the_data_back(
     with pytest.raises(IntegrityError):
         decrypt_field(AESGCM(dek), rows["live"], associated_data("s-1", "name", "live", 1), item="name")
 
-    new = LocalKeyring.generate(index_key=keyring.index_key())
-    assert vault.rotate_kek(new).done
-    del keyring  # the old KEK is destroyed: only `new` exists from here on
-    with pytest.raises(KeyringError):
-        new.unwrap(old_live_wrapped, new.kek_id, key_context("s-1", "live"))
+
+def test_a_shredded_key_is_overwritten_in_the_key_file(
+    database: Database, policy: Policy, keyring: LocalKeyring, passwords: PasswordHashing
+) -> None:
+    """R-SEC-27: a deleted key is not left in a free page of the key file for a carving tool to find."""
+    if database.engine != "sqlite":
+        pytest.skip("reads the key file's bytes")
+    store = database.open()
+    vault = Vault(policy, store, keyring, passwords=passwords)
+    subjects = [f"s-{n}" for n in range(400)]  # enough keys to free whole pages when they go
+    for subject in subjects:
+        vault.put(subject, {"name": "홍길동"})
+    with store.transaction() as session:
+        keys = session.get_keys("live", subjects)
+    wrapped = [keys[subject].wrapped for subject in subjects]
+    for subject in subjects[:300]:
+        vault.shred(subject)
+    store.close()  # checkpoints both files' WAL into the files
+    key_file = _file(database).with_name("vault.keys.db")
+    content = key_file.read_bytes()
+    assert not any(w in content for w in wrapped[:300])
+    assert all(w in content for w in wrapped[300:])  # the test can see a key that is there
+
+
+def test_a_database_without_its_key_file_is_refused(
+    database: Database, policy: Policy, keyring: LocalKeyring, passwords: PasswordHashing, tmp_path: Path
+) -> None:
+    if database.engine != "sqlite":
+        pytest.skip("moves files")
+    store = database.open()
+    Vault(policy, store, keyring, passwords=passwords).put("s-1", {"name": "홍길동"})
+    store.close()
+    key_file = _file(database).with_name("vault.keys.db")
+    moved = tmp_path / "elsewhere.keys.db"
+    key_file.rename(moved)
+    with pytest.raises(SchemaError, match=r"key database .*vault\.keys\.db is missing"):
+        database.open()
+    # A new database beside a key file that holds another database's keys is refused too, and nothing is made.
+    _file(database).unlink()
+    key_file.unlink()
+    moved.rename(key_file)
+    with pytest.raises(SchemaError, match="belongs to another database"):
+        database.open()
+
+
+def test_keys_move_to_the_key_file_on_upgrade(
+    database: Database, policy: Policy, keyring: LocalKeyring, passwords: PasswordHashing
+) -> None:
+    """A database made before the key database existed (revision 0006) keeps every field readable after upgrade."""
+    store = database.open()
+    vault = Vault(policy, store, keyring, passwords=passwords)
+    vault.put("s-1", {"name": "홍길동", "email": "u1@example.com"})
+    downgrade(store.engine, "0006")
+    store.close()
+    with pytest.raises(SchemaError, match="jikimi db upgrade"):
+        database.open()
+    assert upgrade_database(database.url, schema=database.schema) == head_revision()
+    vault = Vault(policy, database.open(), keyring, passwords=passwords)
+    assert vault.get("s-1") == {"name": "홍길동", "email": "u1@example.com"}
 
 
 def test_a_database_from_a_newer_jikimi_is_refused(database: Database) -> None:

@@ -3,6 +3,10 @@
 ``open_store(url)`` is the entry point. The default is a SQLite file in WAL mode with ``synchronous=NORMAL``
 (durable across a process crash; the last transactions may be lost on power failure, a trade of about 6x write
 speed, performance.md); ``postgresql://`` URLs use psycopg 3. On first use an empty database is migrated.
+
+On SQLite the wrapped data keys are kept in a second file beside the first (:func:`keys_database_path`), attached
+to every connection as ``jikimi_keys`` with ``secure_delete`` on, so a deleted key is overwritten, not left in a
+free page. Both files belong together: back them up separately (docs/security.md).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from sqlalchemy.pool import StaticPool
 
 from jikimi.adapters.storage.schema import ensure_schema, upgrade
 from jikimi.adapters.storage.store import SqlVaultSession, SqlVaultStore
+from jikimi.adapters.storage.tables import KEYS_SCHEMA
 from jikimi.errors import StorageError
 
 __all__ = [
@@ -29,6 +34,7 @@ __all__ = [
     "create_db_engine",
     "database_url",
     "display_url",
+    "keys_database_path",
     "normalise_url",
     "open_store",
     "upgrade_database",
@@ -56,6 +62,17 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def keys_database_path(database: str) -> str:
+    """The key database beside a SQLite database file: ``jikimi.db`` -> ``jikimi.keys.db`` (in memory for one in
+    memory)."""
+    if database in ("", ":memory:"):
+        return ":memory:"
+    stem, dot, ext = database.rpartition(".")
+    if dot and "/" not in ext and stem and not stem.endswith("/"):
+        return f"{stem}.keys.{ext}"
+    return database + ".keys"
+
+
 def create_db_engine(url: str, *, schema: str | None = None) -> Engine:
     """An engine with jikimi's connection settings; ``schema`` sets PostgreSQL's search_path (tests, tenants)."""
     url = normalise_url(url)
@@ -66,15 +83,16 @@ def create_db_engine(url: str, *, schema: str | None = None) -> Engine:
             kwargs["poolclass"] = StaticPool  # one shared in-memory database
             kwargs["connect_args"] = {"check_same_thread": False}
         engine = create_engine(url, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, keys_database_path(parsed.database or ""))
         return engine
     connect_args: dict[str, Any] = {}
     if schema is not None:
         connect_args["options"] = f"-c search_path={schema}"
-    return create_engine(url, connect_args=connect_args)
+    # The key table is in the database's own schema on PostgreSQL (tables.KEYS_SCHEMA).
+    return create_engine(url, connect_args=connect_args).execution_options(schema_translate_map={KEYS_SCHEMA: None})
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, keys_path: str) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (the pysqlite recipe): a read then a write
@@ -85,6 +103,14 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"ATTACH DATABASE ? AS {KEYS_SCHEMA}", (keys_path,))
+        cursor.execute(f"PRAGMA {KEYS_SCHEMA}.journal_mode=WAL")
+        cursor.execute(f"PRAGMA {KEYS_SCHEMA}.synchronous=NORMAL")
+        # A deleted key is overwritten with zeros, in its page and in freed pages: a shredded key is not left for
+        # a file-carving tool to find (R-SEC-27). FAST would leave freed pages as they were (measured).
+        cursor.execute(f"PRAGMA {KEYS_SCHEMA}.secure_delete=ON")
+        # Each checkpoint that restarts the key file's WAL truncates it: old page images of keys do not linger.
+        cursor.execute(f"PRAGMA {KEYS_SCHEMA}.journal_size_limit=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")

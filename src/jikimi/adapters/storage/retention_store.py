@@ -2,8 +2,9 @@
 
 :class:`SqlRetentionStore` hands out :class:`SqlRetentionSession` for consent transactions too, so the consent
 unit of work an :class:`~jikimi.engine.Engine` opens can write vault fields, subject status, ledger events and kept
-buckets in one commit. The sweep's statements go to the driver directly: on SQLite set-based, one statement per
-table per batch (``SqlRetentionSession.shred_due``, ``purge_shredded``); on PostgreSQL through ``_pairs``.
+buckets in one commit. The sweep's statements go to the driver directly, set-based: on SQLite one statement per
+table per batch through a temporary batch table, on PostgreSQL one statement per batch with data-modifying CTEs
+(``SqlRetentionSession.shred_due``, ``purge_shredded``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from jikimi.adapters.storage.retention_tables import (
     retention_records,
     sweep_runs,
 )
-from jikimi.adapters.storage.tables import data_keys, subjects
+from jikimi.adapters.storage.tables import KEYS_SCHEMA, data_keys, subjects
 from jikimi.consent.ledger import tombstone
 from jikimi.consent.model import SubjectStatus
 from jikimi.retention.ports import (
@@ -66,12 +67,43 @@ _DELETE_JOINED = (
     "DELETE FROM {t} WHERE rowid IN (SELECT x.rowid FROM temp.sweep_batch s "
     "JOIN {t} x ON x.subject = s.subject AND x.bucket = s.bucket)"
 )
+# Keys by primary key, the batch sorted into a temporary index first (the key file is another database).
+_DELETE_KEYS = "DELETE FROM {keys} WHERE (subject, bucket) IN (SELECT subject, bucket FROM temp.sweep_batch)"
 _BATCH_COUNTS = "SELECT rule, count(*), sum(items) FROM temp.sweep_batch GROUP BY rule ORDER BY rule"
 # A record goes with its last bucket ("<rule>/<record id>"), as purge_buckets does.
 _DELETE_ORPHAN_RECORDS = (
     "DELETE FROM retention_records WHERE id IN (SELECT substr(bucket, instr(bucket, '/') + 1) "
     "FROM temp.sweep_batch WHERE instr(bucket, '/') > 0) "
     "AND NOT EXISTS (SELECT 1 FROM retention_buckets b WHERE b.record = retention_records.id)"
+)
+
+
+# PostgreSQL's sweep: one statement per batch, no row through Python (round trips, not rows, are its cost,
+# performance.md §6). Data-modifying CTEs all run, on the batch the first one picked.
+_PG_SHRED_DUE = (
+    "WITH batch AS (SELECT b.subject, b.bucket, b.rule, b.items FROM retention_buckets b "
+    f"WHERE b.state = {KEPT} AND b.expires_at <= %s AND NOT EXISTS "
+    "(SELECT 1 FROM legal_holds h WHERE h.subject = b.subject AND h.released_at IS NULL) "
+    "ORDER BY b.state, b.expires_at LIMIT %s FOR UPDATE OF b), "
+    "keys AS (DELETE FROM data_keys k USING batch WHERE k.subject = batch.subject AND k.bucket = batch.bucket), "
+    f"marked AS (UPDATE retention_buckets t SET state = {SHREDDED} FROM batch "
+    "WHERE t.subject = batch.subject AND t.bucket = batch.bucket) "
+    "SELECT rule, count(*), sum(items) FROM batch GROUP BY rule ORDER BY rule"
+)
+# The batch is small against the tables; without this the planner hashes whole tables once per batch (measured:
+# a sequential scan of every key and bucket for each 10,000 destroyed). Index probes keep a batch's cost its own.
+_PG_PROBES = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+_PG_PURGE = (
+    f"WITH batch AS (SELECT subject, bucket FROM retention_buckets WHERE state = {SHREDDED} LIMIT %s "
+    "FOR UPDATE), "
+    "keys AS (DELETE FROM data_keys k USING batch WHERE k.subject = batch.subject AND k.bucket = batch.bucket), "
+    "idx AS (DELETE FROM blind_index x USING batch WHERE x.subject = batch.subject AND x.bucket = batch.bucket), "
+    "rows AS (DELETE FROM fields f USING batch WHERE f.subject = batch.subject AND f.bucket = batch.bucket "
+    "RETURNING 1), "
+    "gone AS (DELETE FROM retention_buckets t USING batch WHERE t.subject = batch.subject "
+    "AND t.bucket = batch.bucket RETURNING t.record) "
+    "SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM rows), "
+    "(SELECT array_agg(DISTINCT record) FROM gone WHERE record IS NOT NULL)"
 )
 
 
@@ -88,6 +120,8 @@ def _aware(at: Any) -> Any:
 
 class SqlRetentionSession(SqlConsentSession):
     """Consent-session operations plus the retention tables, on one open transaction."""
+
+    finished = False  # set by finish_run: the store then settles the key file once the sweep's last commit is made
 
     def add_kept(self, rows: Sequence[KeptBucket]) -> None:
         b = retention_buckets
@@ -243,9 +277,8 @@ class SqlRetentionSession(SqlConsentSession):
         return max(int(cursor.rowcount), 0)
 
     def shred_buckets(self, buckets: Sequence[BucketRef]) -> list[RuleCount]:
-        self._pairs("DELETE FROM blind_index" + self._alias(), buckets)
         # The key: from this commit on the ciphertext is unreadable (performance.md §5).
-        self._pairs("DELETE FROM data_keys" + self._alias(), buckets)
+        self._pairs(f"DELETE FROM {self._sql.keys}" + self._alias(), buckets)
         self._pairs(
             f"UPDATE retention_buckets{self._alias()} SET state = {SHREDDED}",
             buckets,
@@ -264,14 +297,16 @@ class SqlRetentionSession(SqlConsentSession):
         index into a temporary table, and each statement deletes or updates by rowid, probing the primary keys.
         """
         if not self._sql.sqlite:
-            return self.shred_buckets(self.due(now, limit))
+            self._cursor.execute(_PG_PROBES)
+            self._cursor.execute(_PG_SHRED_DUE, (_utc(now), limit))
+            return [RuleCount(rule, int(n), int(items or 0)) for rule, n, items in self._cursor.fetchall()]
         cursor = self._batch_table()
         cursor.execute(_PICK_DUE, (self._sql.created_at(_utc(now)), limit))
         if cursor.rowcount <= 0:
             return []
-        cursor.execute(_DELETE_JOINED.format(t="blind_index"))
-        # The key: from this commit on the ciphertext is unreadable (performance.md §5).
-        cursor.execute(_DELETE_JOINED.format(t="data_keys"))
+        # The key: from this commit on the ciphertext is unreadable (performance.md §5). The blind index goes with
+        # the rows (purge_shredded); searches skip entries without a key until then.
+        cursor.execute(_DELETE_KEYS.format(keys=self._sql.keys))
         # By rowid only: the batch was picked KEPT in this transaction, and a ``state`` term would let SQLite walk
         # the (state, expires_at) index over every kept bucket instead.
         cursor.execute(f"UPDATE retention_buckets SET state = {SHREDDED} WHERE rowid IN {_BATCH_RIDS}")
@@ -284,13 +319,21 @@ class SqlRetentionSession(SqlConsentSession):
         SQLite: set-based through the temporary batch table, as :meth:`shred_due`.
         """
         if not self._sql.sqlite:
-            refs = self.shredded(limit)
-            return len(refs), (self.purge_buckets(refs) if refs else 0)
+            self._cursor.execute(_PG_PROBES)
+            self._cursor.execute(_PG_PURGE, (limit,))
+            picked, deleted, records = self._cursor.fetchone()
+            if records:
+                self._delete_orphan_records(sorted(records))
+            return int(picked), int(deleted)
         cursor = self._batch_table()
         cursor.execute(_PICK_SHREDDED, (limit,))
         picked = cursor.rowcount
         if picked <= 0:
             return 0, 0
+        # The keys again (none, normally): on SQLite the key file commits apart from the data file, so a crash
+        # inside the shred's commit may have kept a key whose bucket is marked shredded. It goes before any row.
+        cursor.execute(_DELETE_KEYS.format(keys=self._sql.keys))
+        cursor.execute(_DELETE_JOINED.format(t="blind_index"))
         cursor.execute(_DELETE_JOINED.format(t="fields"))
         deleted = max(int(cursor.rowcount), 0)
         cursor.execute(f"DELETE FROM retention_buckets WHERE rowid IN {_BATCH_RIDS}")
@@ -312,15 +355,20 @@ class SqlRetentionSession(SqlConsentSession):
         return [BucketRef(*row) for row in self._conn.execute(query)]
 
     def purge_buckets(self, buckets: Sequence[BucketRef]) -> int:
+        self._pairs("DELETE FROM blind_index" + self._alias(), buckets)
         deleted = self._pairs("DELETE FROM fields" + self._alias(), buckets)
         self._pairs("DELETE FROM retention_buckets" + self._alias(), buckets)
         records = sorted({r.bucket.partition("/")[2] for r in buckets if "/" in r.bucket})
         if records:
-            r = retention_records
-            orphan = ~exists().where(retention_buckets.c.record == r.c.id)
-            for start in range(0, len(records), 500):
-                self._conn.execute(delete(r).where(r.c.id.in_(records[start : start + 500]), orphan))
+            self._delete_orphan_records(records)
         return deleted
+
+    def _delete_orphan_records(self, records: Sequence[str]) -> None:
+        """A record goes with its last bucket: delete those of ``records`` no bucket refers to any more."""
+        r = retention_records
+        orphan = ~exists().where(retention_buckets.c.record == r.c.id)
+        for start in range(0, len(records), 500):
+            self._conn.execute(delete(r).where(r.c.id.in_(records[start : start + 500]), orphan))
 
     def log_destruction(self, entries: Sequence[DestructionEntry]) -> None:
         if entries:
@@ -363,6 +411,7 @@ class SqlRetentionSession(SqlConsentSession):
 
     def finish_run(self, run: int, at: datetime) -> None:
         self._conn.execute(update(sweep_runs).where(sweep_runs.c.id == run).values(finished_at=_utc(at)))
+        self.finished = True
 
     def runs(self) -> list[SweepRun]:
         s = sweep_runs
@@ -378,7 +427,20 @@ class SqlRetentionStore(SqlConsentStore):
     @contextmanager
     def consent_transaction(self) -> Iterator[SqlRetentionSession]:
         with self.engine.begin() as conn:
-            yield SqlRetentionSession(conn)
+            session = SqlRetentionSession(conn)
+            yield session
+        if session.finished and self.engine.dialect.name == "sqlite":
+            self._settle_key_file()
+
+    def _settle_key_file(self) -> None:
+        """After a sweep: copy the key file's WAL into it and truncate the WAL, so older page images of the keys
+        just shredded do not linger there (the file itself overwrites them: ``secure_delete``). Best effort: a
+        reader still open elsewhere can keep the WAL until its own checkpoint."""
+        raw = self.engine.raw_connection()
+        try:
+            raw.driver_connection.execute(f"PRAGMA {KEYS_SCHEMA}.wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        finally:
+            raw.close()
 
     @contextmanager
     def retention_transaction(self) -> Iterator[SqlRetentionSession]:

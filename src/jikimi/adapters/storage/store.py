@@ -6,6 +6,7 @@ Long lists are cut into chunks so no statement exceeds a driver's bound-paramete
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -15,7 +16,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, exists, func, sele
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import PoolProxiedConnection
 
-from jikimi.adapters.storage.tables import blind_index, data_keys, fields, meta, subjects
+from jikimi.adapters.storage.tables import KEYS_SCHEMA, blind_index, data_keys, fields, meta, subjects
 from jikimi.vault.ports import DataKey, FieldKind, FieldRow, FieldTuple, IndexRow, RawField
 
 __all__ = ["SqlVaultSession", "SqlVaultStore"]
@@ -34,22 +35,23 @@ _UPSERT_INDEX = (
     "INSERT INTO blind_index (subject, bucket, item, digest) VALUES ({p}, {p}, {p}, {p}) "
     "ON CONFLICT (subject, bucket, item) DO UPDATE SET digest = excluded.digest"
 )
+# {keys}: the key table, in the key database of its own (tables.KEYS_SCHEMA).
 _READ_SUBJECT = (
     "SELECT f.item, f.kind, f.value, k.key_version, k.kek_id, k.wrapped FROM fields f "
-    "JOIN data_keys k ON k.subject = f.subject AND k.bucket = f.bucket "
+    "JOIN {keys} k ON k.subject = f.subject AND k.bucket = f.bucket "
     "WHERE f.bucket = {p} AND f.subject = {p}"
 )
 
 
-_GET_KEYS_RAW = "SELECT subject, key_version, kek_id, wrapped FROM data_keys WHERE bucket = {p} AND subject IN ({ps})"
+_GET_KEYS_RAW = "SELECT subject, key_version, kek_id, wrapped FROM {keys} WHERE bucket = {p} AND subject IN ({ps})"
 _READ_RAW = (
     "SELECT f.subject, f.item, f.kind, f.value, k.key_version, k.kek_id, k.wrapped FROM fields f "
-    "JOIN data_keys k ON k.subject = f.subject AND k.bucket = f.bucket "
+    "JOIN {keys} k ON k.subject = f.subject AND k.bucket = f.bucket "
     "WHERE f.bucket = {p} AND f.subject IN ({ps})"
 )
 _ADD_SUBJECTS = "INSERT INTO subjects (id, created_at) VALUES ({p}, {p}) ON CONFLICT (id) DO NOTHING"
 _ADD_KEYS = (
-    "INSERT INTO data_keys (subject, bucket, key_version, kek_id, wrapped, created_at) "
+    "INSERT INTO {keys} (subject, bucket, key_version, kek_id, wrapped, created_at) "
     "VALUES ({p}, {p}, {p}, {p}, {p}, {p})"
 )
 
@@ -61,11 +63,13 @@ class _Sql:
         p = "%s" if dialect.name == "postgresql" else "?"
         self.sqlite = dialect.name == "sqlite"
         self.p = p
+        self.keys = keys = f"{KEYS_SCHEMA}.data_keys" if self.sqlite else "data_keys"
         self.upsert_fields = _UPSERT_FIELDS.format(p=p)
         self.upsert_index = _UPSERT_INDEX.format(p=p)
-        self.read_subject = _READ_SUBJECT.format(p=p)
+        self.read_subject = _READ_SUBJECT.format(p=p, keys=keys)
         self.add_subjects = _ADD_SUBJECTS.format(p=p)
-        self.add_keys = _ADD_KEYS.format(p=p)
+        self.add_keys = _ADD_KEYS.format(p=p, keys=keys)
+        self.delete_keys = f"DELETE FROM {keys} WHERE (subject, bucket) IN (SELECT value, ? FROM json_each(?))"
         # SQLite stores DateTime as text in SQLAlchemy's own format: convert exactly as SQLAlchemy would.
         self.created_at: Callable[[Any], Any] = (
             subjects.c.created_at.type.dialect_impl(dialect).bind_processor(dialect) or _same
@@ -76,14 +80,14 @@ class _Sql:
     def get_keys(self, n: int) -> str:
         sql = self._get_keys.get(n)
         if sql is None:
-            sql = self._get_keys[n] = _GET_KEYS_RAW.format(p=self.p, ps=", ".join([self.p] * n))
+            sql = self._get_keys[n] = _GET_KEYS_RAW.format(p=self.p, ps=", ".join([self.p] * n), keys=self.keys)
         return sql
 
     def read(self, n: int, items: int = 0) -> str:
         """The read of ``n`` subjects' fields; of ``items`` items only if not 0 (half the rows for half the items)."""
         sql = self._read.get((n, items))
         if sql is None:
-            sql = _READ_RAW.format(p=self.p, ps=", ".join([self.p] * n))
+            sql = _READ_RAW.format(p=self.p, ps=", ".join([self.p] * n), keys=self.keys)
             if items:
                 sql += " AND f.item IN ({})".format(", ".join([self.p] * items))
             self._read[(n, items)] = sql
@@ -178,21 +182,33 @@ class SqlVaultSession:
         return out
 
     def find_subjects(self, item: str, digest: bytes) -> list[str]:
+        # An entry whose key is shredded (its rows not yet purged) finds nobody.
+        b, k = blind_index, data_keys
+        has_key = exists().where(k.c.subject == b.c.subject, k.c.bucket == b.c.bucket)
         query = (
             select(blind_index.c.subject)
-            .where(blind_index.c.item == item, blind_index.c.digest == digest)
+            .where(blind_index.c.item == item, blind_index.c.digest == digest, has_key)
             .distinct()
             .order_by(blind_index.c.subject)
         )
         return list(self._conn.scalars(query))
 
     def delete_keys(self, bucket: str, subjects_: Sequence[str]) -> int:
+        """Delete the keys of ``subjects_`` in ``bucket``: from this commit on their ciphertext is unreadable.
+
+        The blind-index entries go with the rows (:meth:`delete_fields`); until then :meth:`find_subjects` skips
+        them, as it skips any entry without a key.
+        """
+        if self._sql.sqlite:
+            # One statement per 100,000 subjects: SQLite sorts the JSON list into a temporary index and walks the
+            # key table's primary key in order, with no Python per subject.
+            deleted = 0
+            for chunk in _chunks(subjects_, 100_000):
+                self._cursor.execute(self._sql.delete_keys, (bucket, json.dumps(list(chunk))))
+                deleted += max(int(self._cursor.rowcount), 0)
+            return deleted
         deleted = 0
         for chunk in _chunks(subjects_):
-            # The blind index goes with the key: after a shred no search can find the subject (R-SEC-27).
-            self._conn.execute(
-                delete(blind_index).where(blind_index.c.bucket == bucket, blind_index.c.subject.in_(chunk))
-            )
             result = self._conn.execute(
                 delete(data_keys).where(data_keys.c.bucket == bucket, data_keys.c.subject.in_(chunk))
             )
@@ -202,6 +218,10 @@ class SqlVaultSession:
     def delete_fields(self, bucket: str, subjects_: Sequence[str]) -> int:
         deleted = 0
         for chunk in _chunks(subjects_):
+            # The blind index goes with the rows: after a purge no search can find the subject (R-SEC-27).
+            self._conn.execute(
+                delete(blind_index).where(blind_index.c.bucket == bucket, blind_index.c.subject.in_(chunk))
+            )
             result = self._conn.execute(delete(fields).where(fields.c.bucket == bucket, fields.c.subject.in_(chunk)))
             deleted += result.rowcount
         return deleted

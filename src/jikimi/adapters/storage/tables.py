@@ -3,6 +3,11 @@
 Shapes are chosen for the hot paths (performance.md): a subject's fields are one primary-key range
 (subject, bucket, item), so a read is one query and a shred is one range delete; the blind index has one secondary
 index (item, digest) for look-ups. Migrations in ``migrations/versions`` must create exactly these tables.
+
+The wrapped data keys live in a key database of their own, ``KEYS_SCHEMA`` (docs/security.md): on SQLite a second
+file attached to every connection (``jikimi.db`` -> ``jikimi.keys.db``), so a copy or backup of the data file holds
+no key and a shred makes the copy's ciphertext unreadable too (R-SEC-27); on PostgreSQL the table stays in the
+database's own schema (the engine maps ``KEYS_SCHEMA`` to it), where dumps can leave it out.
 """
 
 from __future__ import annotations
@@ -10,7 +15,6 @@ from __future__ import annotations
 from sqlalchemy import (
     Column,
     DateTime,
-    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -20,7 +24,9 @@ from sqlalchemy import (
     Table,
 )
 
-__all__ = ["blind_index", "data_keys", "fields", "meta", "metadata", "subjects"]
+__all__ = ["KEYS_SCHEMA", "blind_index", "data_keys", "fields", "meta", "metadata", "subjects"]
+
+KEYS_SCHEMA = "jikimi_keys"
 
 metadata = MetaData(
     naming_convention={
@@ -38,15 +44,20 @@ subjects = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# No foreign key to subjects: the two live in different files on SQLite, and a key deletion (the shred) then touches
+# the key table alone.
 data_keys = Table(
     "data_keys",
     metadata,
-    Column("subject", String(64), ForeignKey("subjects.id"), primary_key=True),
+    Column("subject", String(64), primary_key=True),
     Column("bucket", String(64), primary_key=True),  # "live" or a retention rule key
     Column("key_version", Integer, nullable=False),
     Column("kek_id", String(64), nullable=False),
     Column("wrapped", LargeBinary, nullable=False),  # the DEK, AES-GCM under the KEK
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # With a rowid, not WITHOUT ROWID: that would shred faster (one B-tree), but its interior pages keep copies of
+    # deleted rows as dividers, wrapped key included, where secure_delete cannot reach them (measured).
+    schema=KEYS_SCHEMA,
 )
 
 # No foreign key to data_keys: shredding deletes the key first and the ciphertext afterwards (performance.md §5).
