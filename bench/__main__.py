@@ -57,6 +57,18 @@ def _generic(name: str) -> str:
     return re.sub(r"\d{1,3}(,\d{3})+|\b\d{4,}\b", "N", name)
 
 
+def _keys(figures: list[Figure]) -> list[str]:
+    """Each figure's size-free name; an indented one ("  the same, in CPU time") is named after the one above it."""
+    keys, parent = [], ""
+    for fig in figures:
+        if fig.name.startswith(" "):
+            keys.append(f"{parent} — {fig.name.strip()}")
+        else:
+            parent = _generic(fig.name)
+            keys.append(parent)
+    return keys
+
+
 def curve(
     engine: str, pg_url: str | None, sizes: list[int], suites: list[str], runs: int, today: str, *, write: bool
 ) -> None:
@@ -67,11 +79,10 @@ def curve(
         with databases(engine, pg_url) as open_db:
             log = lambda msg: print(f"  {msg}", file=sys.stderr)  # noqa: E731
             by_size[size] = [fig for name in suites for fig in SUITES[name](open_db, size, runs, log)]
-    names = list(dict.fromkeys(_generic(fig.name) for fig in by_size[sizes[0]]))
-    cells: dict[str, dict[int, Figure]] = {name: {} for name in names}
+    cells: dict[str, dict[int, Figure]] = {}
     for size, figures in by_size.items():
-        for fig in figures:
-            cells.setdefault(_generic(fig.name), {})[size] = fig
+        for key, fig in zip(_keys(figures), figures, strict=True):
+            cells.setdefault(key, {})[size] = fig
     lines = [
         f"### {engine}: how each figure grows (medians)",
         "",
