@@ -137,32 +137,19 @@ class RetentionSession(ConsentSession, Protocol):
 
     def holds_of(self, subject: str) -> list[HoldRow]: ...
 
-    def due(self, now: datetime, limit: int) -> list[BucketRef]:
-        """Up to ``limit`` kept buckets expired at ``now`` whose subject has no unreleased legal hold."""
-        ...
-
     def due_counts(self, now: datetime, *, items: bool = True) -> list[RuleCount]:
-        """What :meth:`due` would yield in all, by rule (the dry run); ``items=False`` skips counting fields."""
-        ...
-
-    def shred_buckets(self, buckets: Sequence[BucketRef]) -> list[RuleCount]:
-        """Delete the buckets' data keys and index entries and mark them shredded; what went, by rule."""
-        ...
-
-    def shredded(self, limit: int) -> list[BucketRef]:
-        """Up to ``limit`` shredded buckets whose ciphertext rows are still to be deleted."""
-        ...
-
-    def purge_buckets(self, buckets: Sequence[BucketRef]) -> int:
-        """Delete the ciphertext rows of shredded buckets, then the buckets and records left empty; rows deleted."""
+        """The kept buckets expired at ``now`` whose subject has no unreleased legal hold, counted by rule (the dry
+        run, and the run's total); ``items=False`` skips counting fields."""
         ...
 
     def shred_due(self, now: datetime, limit: int) -> list[RuleCount]:
-        """:meth:`shred_buckets` of :meth:`due` in one step (the store may do it set-based); what went, by rule."""
+        """Shred up to ``limit`` due buckets in one step: delete their data keys (their blind-index entries stop
+        finding them) and mark them shredded; what went, by rule."""
         ...
 
     def purge_shredded(self, limit: int) -> tuple[int, int]:
-        """:meth:`purge_buckets` of :meth:`shredded` in one step: (buckets purged, ciphertext rows deleted)."""
+        """Purge up to ``limit`` shredded buckets: their ciphertext rows and blind-index entries, then the buckets
+        and records left empty; (buckets purged, ciphertext rows deleted)."""
         ...
 
     def log_destruction(self, entries: Sequence[DestructionEntry]) -> None: ...

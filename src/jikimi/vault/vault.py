@@ -48,6 +48,7 @@ from jikimi.vault.ports import (
     IndexRow,
     RawField,
     RowReader,
+    VaultSession,
     VaultStore,
 )
 from jikimi.vault.storage import LIVE, ItemPlan, storage_kind
@@ -168,13 +169,7 @@ class Vault:
                         index.append(IndexRow(subject, bucket, key_name, digest))
             if fresh:
                 session.add_keys(fresh, self._clock.now())
-            put_tuples = getattr(session, "put_field_tuples", None)
-            if put_tuples is not None:
-                put_tuples(rows)
-            else:
-                session.put_fields([FieldRow(s, b, i, FieldKind(k), v) for s, b, i, k, v in rows])
-            if index:
-                session.put_index(index)
+            _write(session, rows, index)
         _log.debug("stored %d fields of %d subjects in bucket %s", len(rows), len(subjects), bucket)
         return len(rows)
 
@@ -222,13 +217,7 @@ class Vault:
                 raise VaultError(f"item {name!r} is not searchable (the policy does not mark it so)")
         with self._store.transaction() as session:
             session.add_keys([key], self._clock.now())
-            put_tuples = getattr(session, "put_field_tuples", None)
-            if put_tuples is not None:
-                put_tuples(rows)
-            else:
-                session.put_fields([FieldRow(s, b, i, FieldKind(k), v) for s, b, i, k, v in rows])
-            if index:
-                session.put_index(index)
+            _write(session, rows, index)
             return tuple(
                 name
                 for name in unique
@@ -422,3 +411,15 @@ def _check_subject(subject: object) -> None:
     # Subject ids are internal pseudonymous ids (R-SEC-21), short and printable: they may appear in messages.
     if not isinstance(subject, str) or not 0 < len(subject) <= 64:
         raise VaultError("a subject id is a non-empty string of at most 64 characters")
+
+
+def _write(session: VaultSession, rows: list[FieldTuple], index: list[IndexRow]) -> None:
+    """Write encrypted field tuples and blind-index rows in ``session``: as plain tuples where the store takes
+    them (the SQL store's hot path), else as :class:`FieldRow`."""
+    put_tuples = getattr(session, "put_field_tuples", None)
+    if put_tuples is not None:
+        put_tuples(rows)
+    else:
+        session.put_fields([FieldRow(s, b, i, FieldKind(k), v) for s, b, i, k, v in rows])
+    if index:
+        session.put_index(index)

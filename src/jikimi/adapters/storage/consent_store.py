@@ -219,6 +219,9 @@ class SqlConsentStore(SqlVaultStore):
     one itself. On PostgreSQL SQLAlchemy begins and commits as usual.
     """
 
+    # The session each transaction hands out; a store with more tables (retention) names its own.
+    _session_type: type[SqlConsentSession] = SqlConsentSession
+
     @classmethod
     def over(cls, store: SqlVaultStore) -> SqlConsentStore:
         """The same database as ``store`` (sharing its engine), with the consent tables."""
@@ -237,7 +240,7 @@ class SqlConsentStore(SqlVaultStore):
         try:
             session = self._writers.pop()
         except IndexError:
-            session = SqlConsentSession(self.engine.connect())
+            session = self._session_type(self.engine.connect())
         done = False
         try:
             with session.connection.begin():
@@ -254,15 +257,20 @@ class SqlConsentStore(SqlVaultStore):
             pass
         conn = self.engine.connect()
         conn.begin()  # SQLAlchemy's transaction, for good: its statements never autobegin (the class doc)
-        session = SqlConsentSession(conn)
+        session = self._session_type(conn)
         session.driver_execute("COMMIT")  # the driver transaction that begin opened: empty
         return session
 
     def _return(self, session: SqlConsentSession, done: bool) -> None:
+        if done:
+            self._committed(session)
         if done and len(self._writers) < _IDLE_WRITERS:
             self._writers.append(session)
         else:
             session.connection.close()  # back to the pool, which rolls back whatever is still open
+
+    def _committed(self, session: SqlConsentSession) -> None:
+        """Called after each transaction that committed (nothing here; see SqlRetentionStore)."""
 
     def close(self) -> None:
         while self._writers:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, bindparam, delete, exists, func, insert, select, update
 
@@ -31,7 +31,6 @@ from jikimi.adapters.storage.tables import KEYS_SCHEMA, data_keys, subjects
 from jikimi.consent.ledger import tombstone
 from jikimi.consent.model import SubjectStatus
 from jikimi.retention.ports import (
-    BucketRef,
     DestructionEntry,
     HoldRow,
     KeptBucket,
@@ -70,7 +69,7 @@ _DELETE_JOINED = (
 # Keys by primary key, the batch sorted into a temporary index first (the key file is another database).
 _DELETE_KEYS = "DELETE FROM {keys} WHERE (subject, bucket) IN (SELECT subject, bucket FROM temp.sweep_batch)"
 _BATCH_COUNTS = "SELECT rule, count(*), sum(items) FROM temp.sweep_batch GROUP BY rule ORDER BY rule"
-# A record goes with its last bucket ("<rule>/<record id>"), as purge_buckets does.
+# A record goes with its last bucket ("<rule>/<record id>"), as _delete_orphan_records does on PostgreSQL.
 _DELETE_ORPHAN_RECORDS = (
     "DELETE FROM retention_records WHERE id IN (SELECT substr(bucket, instr(bucket, '/') + 1) "
     "FROM temp.sweep_batch WHERE instr(bucket, '/') > 0) "
@@ -121,7 +120,7 @@ def _aware(at: Any) -> Any:
 class SqlRetentionSession(SqlConsentSession):
     """Consent-session operations plus the retention tables, on one open transaction."""
 
-    finished = False  # set by finish_run: the store then settles the key file once the sweep's last commit is made
+    finished = False  # set by finish_run: the store settles the key file once that transaction has committed
 
     def add_kept(self, rows: Sequence[KeptBucket]) -> None:
         b = retention_buckets
@@ -239,59 +238,15 @@ class SqlRetentionSession(SqlConsentSession):
         held = exists().where(h.c.subject == b.c.subject, h.c.released_at.is_(None))
         return and_(b.c.state == KEPT, b.c.expires_at <= at, ~held)
 
-    def due(self, now: datetime, limit: int) -> list[BucketRef]:
-        b = retention_buckets
-        # No ORDER BY beyond the index's own: sorting ties would read every due row for each batch.
-        query = (
-            select(b.c.subject, b.c.bucket, b.c.rule, b.c["items"])
-            .where(self._due_where(now))
-            .order_by(b.c.state, b.c.expires_at)
-            .limit(limit)
-        )
-        return [BucketRef(*row) for row in self._conn.execute(query)]
-
     def due_counts(self, now: datetime, *, items: bool = True) -> list[RuleCount]:
         b = retention_buckets
         total = func.sum(b.c["items"]) if items else func.sum(0)
         query = select(b.c.rule, func.count(), total).where(self._due_where(now)).group_by(b.c.rule).order_by(b.c.rule)
         return [RuleCount(rule, int(n), int(fields_ or 0)) for rule, n, fields_ in self._conn.execute(query)]
 
-    def _pairs(self, statement: str, refs: Sequence[BucketRef], extra: str = "") -> int:
-        """Run ``statement`` (a DELETE or UPDATE of table ``t``) for every (subject, bucket) of ``refs``; rows hit.
-
-        SQLite: one point statement per pair by primary key through ``executemany`` (a row-value ``IN`` list made
-        it scan the table once per chunk). PostgreSQL: one statement joining two arrays (round trips, not rows,
-        are its cost, performance.md §6).
-        """
-        cursor = self._cursor
-        if self._sql.sqlite:
-            sql = f"{statement} WHERE subject = ? AND bucket = ?{extra}"
-            cursor.executemany(sql, [(r.subject, r.bucket) for r in refs])
-        else:
-            join = "USING" if statement.startswith("DELETE") else "FROM"
-            sql = (
-                f"{statement} {join} unnest(%s::text[], %s::text[]) AS p(s, b) "
-                f"WHERE t.subject = p.s AND t.bucket = p.b{extra}"
-            )
-            cursor.execute(sql, ([r.subject for r in refs], [r.bucket for r in refs]))
-        return max(int(cursor.rowcount), 0)
-
-    def shred_buckets(self, buckets: Sequence[BucketRef]) -> list[RuleCount]:
-        # The key: from this commit on the ciphertext is unreadable (performance.md §5).
-        self._pairs(f"DELETE FROM {self._sql.keys}" + self._alias(), buckets)
-        self._pairs(
-            f"UPDATE retention_buckets{self._alias()} SET state = {SHREDDED}",
-            buckets,
-            f" AND {'' if self._sql.sqlite else 't.'}state = {KEPT}",
-        )
-        counts: dict[str, tuple[int, int]] = {}
-        for ref in buckets:
-            n, items = counts.get(ref.rule, (0, 0))
-            counts[ref.rule] = (n + 1, items + ref.items)
-        return [RuleCount(rule, n, items) for rule, (n, items) in sorted(counts.items())]
-
     def shred_due(self, now: datetime, limit: int) -> list[RuleCount]:
-        """Shred up to ``limit`` due buckets (:meth:`due` then :meth:`shred_buckets`); what went, by rule.
+        """Shred up to ``limit`` due buckets (expired, no unreleased hold): their data keys go, they are marked
+        shredded; what went, by rule.
 
         SQLite: set-based, with no row through Python: the batch is picked through the ``(state, expires_at)``
         index into a temporary table, and each statement deletes or updates by rowid, probing the primary keys.
@@ -314,7 +269,8 @@ class SqlRetentionSession(SqlConsentSession):
         return [RuleCount(rule, int(n), int(items or 0)) for rule, n, items in cursor.fetchall()]
 
     def purge_shredded(self, limit: int) -> tuple[int, int]:
-        """Purge up to ``limit`` shredded buckets (:meth:`shredded` then :meth:`purge_buckets`): (buckets, rows).
+        """Purge up to ``limit`` shredded buckets: their keys (again), blind-index entries and ciphertext rows, then
+        the buckets and the records left without one; (buckets, rows).
 
         SQLite: set-based through the temporary batch table, as :meth:`shred_due`.
         """
@@ -345,23 +301,6 @@ class SqlRetentionSession(SqlConsentSession):
         cursor.execute(_BATCH_TABLE)
         cursor.execute("DELETE FROM temp.sweep_batch")
         return cursor
-
-    def _alias(self) -> str:
-        return "" if self._sql.sqlite else " t"
-
-    def shredded(self, limit: int) -> list[BucketRef]:
-        b = retention_buckets
-        query = select(b.c.subject, b.c.bucket, b.c.rule, b.c["items"]).where(b.c.state == SHREDDED).limit(limit)
-        return [BucketRef(*row) for row in self._conn.execute(query)]
-
-    def purge_buckets(self, buckets: Sequence[BucketRef]) -> int:
-        self._pairs("DELETE FROM blind_index" + self._alias(), buckets)
-        deleted = self._pairs("DELETE FROM fields" + self._alias(), buckets)
-        self._pairs("DELETE FROM retention_buckets" + self._alias(), buckets)
-        records = sorted({r.bucket.partition("/")[2] for r in buckets if "/" in r.bucket})
-        if records:
-            self._delete_orphan_records(records)
-        return deleted
 
     def _delete_orphan_records(self, records: Sequence[str]) -> None:
         """A record goes with its last bucket: delete those of ``records`` no bucket refers to any more."""
@@ -424,13 +363,13 @@ class SqlRetentionSession(SqlConsentSession):
 class SqlRetentionStore(SqlConsentStore):
     """A consent store with the retention tables: every transaction is a :class:`SqlRetentionSession`."""
 
-    @contextmanager
-    def consent_transaction(self) -> Iterator[SqlRetentionSession]:
-        with self.engine.begin() as conn:
-            session = SqlRetentionSession(conn)
-            yield session
-        if session.finished and self.engine.dialect.name == "sqlite":
-            self._settle_key_file()
+    _session_type = SqlRetentionSession
+
+    def _committed(self, session: SqlConsentSession) -> None:
+        if isinstance(session, SqlRetentionSession) and session.finished:
+            session.finished = False  # sessions are kept for the next transaction
+            if self.engine.dialect.name == "sqlite":
+                self._settle_key_file()
 
     def _settle_key_file(self) -> None:
         """After a sweep: copy the key file's WAL into it and truncate the WAL, so older page images of the keys
@@ -445,12 +384,7 @@ class SqlRetentionStore(SqlConsentStore):
     @contextmanager
     def retention_transaction(self) -> Iterator[SqlRetentionSession]:
         with self.consent_transaction() as session:
-            yield session
-
-    @contextmanager
-    def transaction(self) -> Iterator[SqlRetentionSession]:
-        with self.consent_transaction() as session:
-            yield session
+            yield cast(SqlRetentionSession, session)
 
 
 def open_retention_store(url: str | None = None, *, schema: str | None = None) -> SqlRetentionStore:
