@@ -103,6 +103,9 @@ def _configure_sqlite(engine: Engine, keys_path: str) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
+        # A checkpoint every 10,000 pages (~40 MB of WAL) rather than SQLite's 1,000: each one syncs the WAL and the
+        # database file, and a sign-up writes some fourteen pages; measured 20-30 % more sign-ups/s (performance.md).
+        cursor.execute("PRAGMA wal_autocheckpoint=10000")
         cursor.execute(f"ATTACH DATABASE ? AS {KEYS_SCHEMA}", (keys_path,))
         cursor.execute(f"PRAGMA {KEYS_SCHEMA}.journal_mode=WAL")
         cursor.execute(f"PRAGMA {KEYS_SCHEMA}.synchronous=NORMAL")

@@ -10,7 +10,7 @@ updated_at)`` index through which the sweep finds ended subjects whose proof of 
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, DateTime, Index, LargeBinary, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, Index, Integer, LargeBinary, String, Table
 
 from jikimi.adapters.storage.tables import metadata
 
@@ -27,12 +27,14 @@ consent_subjects = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index(None, "status", "updated_at"),
+    sqlite_with_rowid=False,  # one B-tree on SQLite (migration 0008)
 )
 
 consent_events = Table(
     "consent_events",
     metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    # On SQLite INTEGER PRIMARY KEY, the rowid itself: no separate key index (migration 0008).
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
     Column("subject", String(64), nullable=False),
     Column("body", LargeBinary, nullable=False),  # canonical JSON, UTF-8: what the hash covers
     Column("prev_hash", LargeBinary, nullable=False),

@@ -66,8 +66,10 @@ _DELETE_JOINED = (
     "DELETE FROM {t} WHERE rowid IN (SELECT x.rowid FROM temp.sweep_batch s "
     "JOIN {t} x ON x.subject = s.subject AND x.bucket = s.bucket)"
 )
-# Keys by primary key, the batch sorted into a temporary index first (the key file is another database).
+# Keys by primary key, the batch sorted into a temporary index first (the key file is another database); the
+# fields likewise, by the prefix of theirs (a WITHOUT ROWID table, migration 0008).
 _DELETE_KEYS = "DELETE FROM {keys} WHERE (subject, bucket) IN (SELECT subject, bucket FROM temp.sweep_batch)"
+_DELETE_FIELDS = "DELETE FROM fields WHERE (subject, bucket) IN (SELECT subject, bucket FROM temp.sweep_batch)"
 _BATCH_COUNTS = "SELECT rule, count(*), sum(items) FROM temp.sweep_batch GROUP BY rule ORDER BY rule"
 # A record goes with its last bucket ("<rule>/<record id>"), as _delete_orphan_records does on PostgreSQL.
 _DELETE_ORPHAN_RECORDS = (
@@ -290,7 +292,7 @@ class SqlRetentionSession(SqlConsentSession):
         # inside the shred's commit may have kept a key whose bucket is marked shredded. It goes before any row.
         cursor.execute(_DELETE_KEYS.format(keys=self._sql.keys))
         cursor.execute(_DELETE_JOINED.format(t="blind_index"))
-        cursor.execute(_DELETE_JOINED.format(t="fields"))
+        cursor.execute(_DELETE_FIELDS)
         deleted = max(int(cursor.rowcount), 0)
         cursor.execute(f"DELETE FROM retention_buckets WHERE rowid IN {_BATCH_RIDS}")
         cursor.execute(_DELETE_ORPHAN_RECORDS)

@@ -42,6 +42,7 @@ subjects = Table(
     metadata,
     Column("id", String(64), primary_key=True),  # an internal pseudonymous id, never personal data
     Column("created_at", DateTime(timezone=True), nullable=False),
+    sqlite_with_rowid=False,  # one B-tree (migration 0008)
 )
 
 # No foreign key to subjects: the two live in different files on SQLite, and a key deletion (the shred) then touches
@@ -69,6 +70,9 @@ fields = Table(
     Column("item", String(64), primary_key=True),
     Column("kind", SmallInteger, nullable=False),
     Column("value", LargeBinary, nullable=False),
+    # One B-tree, not a rowid table and a key index (migration 0008). Its interior pages may keep copies of deleted
+    # rows: ciphertext whose key is shredded. Not so for blind_index below, whose digests are keyed hashes of values.
+    sqlite_with_rowid=False,
 )
 
 blind_index = Table(
@@ -86,4 +90,7 @@ meta = Table(
     metadata,
     Column("key", String(128), primary_key=True),
     Column("value", LargeBinary, nullable=False),
+    # One B-tree, not a rowid table and a key index (migration 0008). Its interior pages may keep copies of deleted
+    # rows: ciphertext whose key is shredded. Not so for blind_index below, whose digests are keyed hashes of values.
+    sqlite_with_rowid=False,
 )

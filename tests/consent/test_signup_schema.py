@@ -1,0 +1,122 @@
+"""Migration 0008 (SQLite): the tables a sign-up writes are one B-tree each where that is safe, and the migration
+keeps every subject, field and ledger event both ways."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection
+
+from jikimi.adapters.storage.consent_store import open_consent_store
+from jikimi.adapters.storage.schema import downgrade, head_revision, upgrade
+from jikimi.adapters.storage.tables import metadata
+from jikimi.clock import FixedClock
+from jikimi.engine import Engine
+from jikimi.policy import Policy
+from jikimi.policy.model import ConsentMethod
+from jikimi.vault import Argon2Params, LocalKeyring, PasswordHashing
+
+from .conftest import NOW
+
+ONE_BTREE = ("subjects", "fields", "consent_subjects")
+TOUCHED = (*ONE_BTREE, "consent_events")
+
+
+def _sql(conn: Connection, table: str) -> str:
+    return str(conn.exec_driver_sql("SELECT sql FROM sqlite_schema WHERE name = ?", (table,)).scalar_one())
+
+
+def _indexes(conn: Connection, table: str) -> list[str]:
+    return sorted(str(row[1]) for row in conn.exec_driver_sql(f"PRAGMA index_list({table})"))
+
+
+def _layout(conn: Connection) -> dict[str, tuple[bool, list[str]]]:
+    """Per table: (WITHOUT ROWID, its indexes)."""
+    return {t: ("WITHOUT ROWID" in _sql(conn, t), _indexes(conn, t)) for t in (*TOUCHED, "blind_index")}
+
+
+def _table_of(difference: object) -> str | None:
+    """The table an Alembic difference is about (a tuple naming a table, column or index; or a list of those)."""
+    first = difference[0] if isinstance(difference, list) else difference
+    for part in first if isinstance(first, tuple) else ():
+        table = getattr(part, "table", None)
+        name = getattr(table, "name", None) or (getattr(part, "name", None) if hasattr(part, "columns") else None)
+        if isinstance(name, str):
+            return name
+        if isinstance(part, str) and part in TOUCHED:
+            return part
+    return None
+
+
+def _people(n: int) -> list[dict[str, str]]:
+    return [
+        {"mobile_phone": f"010-0000-{i:04d}", "email": f"u{i}@example.com", "login_id": f"user{i:04d}"}
+        for i in range(n)
+    ]
+
+
+def test_migration_0008_keeps_subjects_fields_and_the_ledger_both_ways(
+    examples: dict[str, Policy], tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'signup.db'}"
+    keyring, passwords = LocalKeyring.generate(), PasswordHashing(Argon2Params.cheap())
+    policy = examples["1mm"]
+
+    def engine() -> Engine:
+        return Engine(policy, open_consent_store(url), keyring, FixedClock(NOW), passwords=passwords)
+
+    first = engine()
+    people = _people(30)
+    ids = [
+        first.collect(
+            "signup",
+            "general",
+            p,
+            {"service_improvement": True, "marketing": i % 2 == 0},
+            ConsentMethod.WEB_CLICK,
+            f"f-{i}",
+        ).subject
+        for i, p in enumerate(people)
+    ]
+    store = first.store
+    with store.engine.connect() as conn:
+        # The migrated head: one B-tree for each table a sign-up writes, except the blind index (keyed digests of
+        # values must not linger in interior pages once deleted), and no key index beside the ledger's rowid. (A
+        # WITHOUT ROWID table's primary key is listed as an index: it is the table's own B-tree.)
+        assert _layout(conn) == {
+            "subjects": (True, ["sqlite_autoindex_subjects_1"]),
+            "fields": (True, ["sqlite_autoindex_fields_1"]),
+            "consent_subjects": (
+                True,
+                ["ix_consent_subjects_status_updated_at", "sqlite_autoindex_consent_subjects_1"],
+            ),
+            "consent_events": (False, ["ix_consent_events_subject_seq"]),
+            "blind_index": (False, ["ix_blind_index_item_digest", "sqlite_autoindex_blind_index_1"]),
+        }
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert [d for d in compare_metadata(context, metadata) if _table_of(d) in TOUCHED] == []
+    downgrade(store.engine, "0007")
+    with store.engine.connect() as conn:
+        before = _layout(conn)
+        assert not any(without_rowid for without_rowid, _ in before.values())
+        assert "sqlite_autoindex_consent_events_1" in before["consent_events"][1]
+        counts = {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one() for t in TOUCHED}
+    assert counts == {"subjects": 30, "fields": 90, "consent_subjects": 30, "consent_events": counts["consent_events"]}
+    assert counts["consent_events"] >= 30 + 15  # a collection event each, and the marketing grants
+    assert upgrade(store.engine) == head_revision()
+    store.close()
+
+    again = engine()
+    assert again.verify_consents().ok
+    assert again.verify_consents().events == counts["consent_events"]
+    assert [again.vault.get(sid, ["email"])["email"] for sid in ids] == [p["email"] for p in people]
+    assert again.may_use(ids[0], "mobile_phone", "marketing", NOW)
+    assert not again.may_use(ids[1], "mobile_phone", "marketing", NOW)
+    more = again.collect(
+        "signup", "general", _people(31)[30], {"service_improvement": True}, ConsentMethod.WEB_CLICK, "f-30"
+    )
+    assert again.verify_consents().events == counts["consent_events"] + 2  # collection and the required grant
+    assert again.vault.get(more.subject, ["login_id"]) == {"login_id": "user0030"}
+    again.store.close()
