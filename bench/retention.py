@@ -60,33 +60,64 @@ print(json.dumps({"keys": marks[-1] if marks else 0.0, "total": total, "rss_mb":
 
 
 def _load(store: SqlVaultStore, n: int, expires: datetime, prefix: str) -> None:
+    """``n`` subjects with one bucket of 8 fields each, expiring at ``expires``: executemany on SQLite, COPY on
+    PostgreSQL (executemany loads 10M subjects in about half an hour there; COPY in a fraction of it)."""
+    if store.engine.dialect.name != "sqlite":
+        _copy(store, n, expires, prefix)
+        return
     raw: Any = store.engine.raw_connection()
-    sqlite = store.engine.dialect.name == "sqlite"
-    p = "?" if sqlite else "%s"
-    keys = f"{KEYS_SCHEMA}.data_keys" if sqlite else "data_keys"
 
     def when(at: datetime) -> Any:
-        return at.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else at
+        return at.strftime("%Y-%m-%d %H:%M:%S.%f")
 
     created, expiry, blob, key = when(NOW), when(expires), os.urandom(40), os.urandom(60)
     cursor = raw.cursor()
     for start in range(0, n, _LOAD):
         ids = [f"{prefix}{i:010d}" for i in range(start, min(n, start + _LOAD))]
-        cursor.executemany(f"INSERT INTO subjects (id, created_at) VALUES ({p}, {p})", [(s, created) for s in ids])
+        cursor.executemany("INSERT INTO subjects (id, created_at) VALUES (?, ?)", [(s, created) for s in ids])
         cursor.executemany(
-            f"INSERT INTO {keys} VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
+            f"INSERT INTO {KEYS_SCHEMA}.data_keys VALUES (?, ?, ?, ?, ?, ?)",
             [(s, "visit_logs", 1, "bench", key, created) for s in ids],
         )
         cursor.executemany(
-            f"INSERT INTO fields VALUES ({p}, {p}, {p}, {p}, {p})",
+            "INSERT INTO fields VALUES (?, ?, ?, ?, ?)",
             [(s, "visit_logs", f"item{j}", 1, blob) for s in ids for j in range(8)],
         )
         cursor.executemany(
             "INSERT INTO retention_buckets (subject, bucket, rule, record, expires_at, use, separate_storage, "
-            f"policy_version, items, state) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})",
+            "policy_version, items, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(s, "visit_logs", "visit_logs", None, expiry, None, False, "bench", 8, 0) for s in ids],
         )
         raw.commit()
+    raw.close()
+
+
+def _copy(store: SqlVaultStore, n: int, expires: datetime, prefix: str) -> None:
+    """The same rows through COPY (psycopg 3), one commit per 100,000 subjects."""
+    raw: Any = store.engine.raw_connection()
+    blob, key = os.urandom(40), os.urandom(60)
+    items = [f"item{j}" for j in range(8)]
+    tables = [
+        ("subjects (id, created_at)", lambda s: [(s, NOW)]),
+        (
+            "data_keys (subject, bucket, key_version, kek_id, wrapped, created_at)",
+            lambda s: [(s, "visit_logs", 1, "bench", key, NOW)],
+        ),
+        ("fields (subject, bucket, item, kind, value)", lambda s: [(s, "visit_logs", i, 1, blob) for i in items]),
+        (
+            "retention_buckets (subject, bucket, rule, expires_at, separate_storage, policy_version, items, state)",
+            lambda s: [(s, "visit_logs", "visit_logs", expires, False, "bench", 8, 0)],
+        ),
+    ]
+    cursor = raw.driver_connection.cursor()
+    for start in range(0, n, _LOAD):
+        ids = [f"{prefix}{i:010d}" for i in range(start, min(n, start + _LOAD))]
+        for table, rows in tables:
+            with cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                for s in ids:
+                    for row in rows(s):
+                        copy.write_row(row)
+        raw.driver_connection.commit()
     raw.close()
 
 

@@ -5,6 +5,8 @@ exists."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -19,11 +21,11 @@ from jikimi.consent import Representative, SubjectStatus
 from jikimi.consent.ledger import LedgerRecord
 from jikimi.engine import Engine
 from jikimi.errors import DuplicateSubjectError
-from jikimi.policy import Policy
+from jikimi.policy import Policy, load_policy
 from jikimi.policy.model import ConsentMethod, RepresentativeVerification
-from jikimi.vault import Argon2Params, LocalKeyring, PasswordHashing
+from jikimi.vault import Argon2Params, LocalKeyring, PasswordHashing, init_key_file
 
-from .conftest import NOW
+from .conftest import EXAMPLES, NOW
 
 WEB = ConsentMethod.WEB_CLICK
 ADULT = {"mobile_phone": "010-0000-1001", "email": "hong@example.com", "login_id": "hong1001"}
@@ -105,6 +107,8 @@ def test_a_duplicate_is_refused_only_while_the_others_data_key_exists(
         pc.collect("signup", "artist", PARTNER, {"service_development": True}, WEB, "pc-2")
     assert "partner1" not in str(caught.value)
     assert pc.verify_consents().events == events  # nothing written
+    with store.engine.connect() as conn:  # the refused sign-up's key, committed first (Vault.new_key), taken back
+        assert conn.scalar(select(func.count()).select_from(data_keys)) == 1
     # Refused, the first application's data is destroyed: the same person may apply again.
     pc.decide(first, False, "op-1")
     again = pc.collect("signup", "artist", PARTNER, {"service_development": True}, WEB, "pc-3")
@@ -134,3 +138,61 @@ def test_a_crash_between_the_data_and_the_ledger_leaves_no_half_subject(
     joined = mm.collect("signup", "general", ADULT, {"service_improvement": True}, WEB, "f-2")  # the same person
     assert mm.vault.get(joined.subject) == ADULT
     assert mm.verify_consents().ok
+
+
+_KILLED = """
+import os, sys
+from datetime import UTC, datetime
+from jikimi.adapters.storage.consent_store import SqlConsentSession, open_consent_store
+from jikimi.clock import FixedClock
+from jikimi.engine import Engine
+from jikimi.policy import load_policy
+from jikimi.policy.model import ConsentMethod
+from jikimi.vault import LocalKeyring
+url, policy, key = sys.argv[1:4]
+when = FixedClock(datetime(2026, 3, 2, 3, tzinfo=UTC))
+mm = Engine(load_policy(policy), open_consent_store(url), LocalKeyring.from_file(key), when)
+commit = SqlConsentSession.driver_execute
+commits = []
+
+def die_at_the_data_commit(self, sql):
+    if sql == "COMMIT":
+        commits.append(sql)
+        if len(commits) == 2:  # the key's own transaction committed; the data's is about to
+            os._exit(9)
+    return commit(self, sql)
+
+SqlConsentSession.driver_execute = die_at_the_data_commit
+person = {"mobile_phone": "010-0000-1001", "email": "hong@example.com", "login_id": "hong1001"}
+mm.collect("signup", "general", person, {"service_improvement": True}, ConsentMethod.WEB_CLICK, "f-1")
+"""
+
+
+def test_a_kill_between_the_key_and_the_data_commits_leaves_no_half_subject(tmp_path: Path) -> None:
+    """SQLite commits the key file apart from the data file: the key goes first, so a process killed between the
+    two leaves a key that no data needs, never data (and consents) whose key is lost."""
+    url = f"sqlite:///{tmp_path / 'consent.db'}"
+    key = tmp_path / "kek.key"
+    init_key_file(str(key))
+    policy = EXAMPLES / "1mm.yaml"
+    open_consent_store(url).close()  # the schema, made before the killed process starts
+    killed = subprocess.run([sys.executable, "-c", _KILLED, url, str(policy), str(key)], capture_output=True)
+    assert killed.returncode == 9, killed.stderr.decode()
+    store = open_consent_store(url)
+    try:
+        with store.engine.connect() as conn:
+            assert conn.scalar(select(func.count()).select_from(data_keys)) == 1  # committed first, unused
+            for table in (fields, blind_index, consent_subjects, consent_events):
+                assert conn.scalar(select(func.count()).select_from(table)) == 0, table.name
+        mm = Engine(
+            load_policy(policy),
+            store,
+            LocalKeyring.from_file(str(key)),
+            FixedClock(NOW),
+            passwords=PasswordHashing(Argon2Params.cheap()),
+        )
+        joined = mm.collect("signup", "general", ADULT, {"service_improvement": True}, WEB, "f-2")  # the same person
+        assert mm.vault.get(joined.subject) == ADULT
+        assert mm.verify_consents().ok
+    finally:
+        store.close()

@@ -88,6 +88,7 @@ class UnitOfWork:
     def __init__(self, store: ConsentStore) -> None:
         self._store = store
         self._open: ContextVar[ConsentSession | None] = ContextVar(f"jikimi_uow_{id(self)}", default=None)
+        self.keys_apart: bool = getattr(store, "keys_apart", False)  # the store's (VaultStore's doc)
 
     def begin(self) -> AbstractContextManager[ConsentSession]:
         """Open the unit of work (or join the one already open)."""

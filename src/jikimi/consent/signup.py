@@ -140,15 +140,23 @@ class SignUp(Awaiting):
         status = SubjectStatus.PENDING if plan.pending else SubjectStatus.ACTIVE
         record = SubjectRecord(sid, plan.subject_type or "", channel, status, plan.child, now, now)
         drafts = self._drafts(sid, plan, method, evidence, actor, representative, now)
-        with self._uow.begin() as session:
-            if plan.items:
-                taken = self._vault.put_new(sid, plan.items, unique=plan.identity)
-                if taken:
-                    raise DuplicateSubjectError(
-                        f"a subject with the same {taken[0]!r} already exists; nothing was kept"
-                    )
-            session.add_subject(record)
-            written = self._append_drafts(session, drafts)
+        # The key first, committed on its own where keys live apart from the data (Vault.new_key): a crash in the
+        # data's commit then leaves an unused key, not a subject whose data cannot be read.
+        key = self._vault.new_key(sid) if plan.items else None
+        try:
+            with self._uow.begin() as session:
+                if plan.items:
+                    taken = self._vault.put_new(sid, plan.items, unique=plan.identity, key=key)
+                    if taken:
+                        raise DuplicateSubjectError(
+                            f"a subject with the same {taken[0]!r} already exists; nothing was kept"
+                        )
+                session.add_subject(record)
+                written = self._append_drafts(session, drafts)
+        except BaseException:
+            if key is not None:
+                self._vault.drop_new_key(key)
+            raise
         # A new subject's state is known: no reload, no replay.
         self.book.put_new(record, plan.collected, plan.held, plan.grants, self._policy.version)
         return Collected(sid, status, tuple(written))

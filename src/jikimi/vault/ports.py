@@ -81,8 +81,13 @@ class VaultSession(Protocol):
         """The data keys of ``subjects`` in ``bucket`` that exist, by subject."""
         ...
 
-    def add_keys(self, keys: Sequence[DataKey], created_at: datetime) -> None:
-        """Insert new data keys (and their subjects if new)."""
+    def add_keys(self, keys: Sequence[DataKey], created_at: datetime, *, subjects: bool = True) -> None:
+        """Insert new data keys, and their subjects if new (``subjects=False``: the keys alone, see
+        :attr:`VaultStore.keys_apart`)."""
+        ...
+
+    def add_subjects(self, subjects: Sequence[str], created_at: datetime) -> None:
+        """Record subjects (those already recorded are left as they are), without a key."""
         ...
 
     def put_fields(self, rows: Sequence[FieldRow]) -> None:
@@ -139,7 +144,13 @@ class VaultSession(Protocol):
 
 
 class VaultStore(Protocol):
-    """A database the vault can use: hands out transactions."""
+    """A database the vault can use: hands out transactions.
+
+    A store may also have ``keys_apart = True``: its data keys live in a database of their own that does not commit
+    atomically with the data (SQLite's key file). The vault then commits a new subject's key in a transaction of
+    its own before the data (:meth:`jikimi.vault.Vault.new_key`), so a crash between the two commits leaves a key
+    without data (nothing to read) rather than data without its key.
+    """
 
     def transaction(self) -> AbstractContextManager[VaultSession]:
         """One atomic unit: committed when the block exits normally, rolled back on an exception."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from os import urandom
 
 from cryptography.exceptions import InvalidTag
@@ -54,10 +55,22 @@ from jikimi.vault.ports import (
 from jikimi.vault.storage import LIVE, ItemPlan, storage_kind
 from jikimi.vault.validation import check
 
-__all__ = ["LIVE", "Vault", "storage_kind"]
+__all__ = ["LIVE", "NewKey", "Vault", "storage_kind"]
 
 _PASSWORD, _PLAIN = int(FieldKind.PASSWORD), int(FieldKind.PLAIN)
 _log = logging.getLogger("jikimi.vault")
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    """A new subject's live data key, made by :meth:`Vault.new_key` for :meth:`Vault.put_new`.
+
+    ``stored``: already committed to the key database (a store whose keys commit apart from the data).
+    """
+
+    key: DataKey
+    dek: bytes = field(repr=False)
+    stored: bool
 
 
 class Vault:
@@ -173,21 +186,51 @@ class Vault:
         _log.debug("stored %d fields of %d subjects in bucket %s", len(rows), len(subjects), bucket)
         return len(rows)
 
-    def put_new(self, subject: str, items: Mapping[str, str], *, unique: Sequence[str] = ()) -> tuple[str, ...]:
+    def new_key(self, subject: str) -> NewKey:
+        """A fresh live data key for a new subject, to pass to :meth:`put_new`.
+
+        Where the store keeps keys in a database of their own (``keys_apart``: SQLite's key file, which commits
+        apart from the data file), the key is committed now, in a transaction of its own, before any data: a crash
+        between the two commits then leaves a key with no data, never data whose key is lost (a half subject).
+        If the sign-up then fails, :meth:`drop_new_key` takes the key back.
+        """
+        _check_subject(subject)
+        dek, key = new_data_key(self._keyring, subject, LIVE)
+        if not getattr(self._store, "keys_apart", False):
+            return NewKey(key, dek, False)
+        with self._store.transaction() as session:
+            session.add_keys([key], self._clock.now(), subjects=False)
+        return NewKey(key, dek, True)
+
+    def drop_new_key(self, new: NewKey) -> None:
+        """Delete a key from :meth:`new_key` whose data was never stored (the sign-up failed); no-op if not stored."""
+        if new.stored:
+            with self._store.transaction() as session:
+                session.delete_keys(LIVE, [new.key.subject])
+
+    def put_new(
+        self, subject: str, items: Mapping[str, str], *, unique: Sequence[str] = (), key: NewKey | None = None
+    ) -> tuple[str, ...]:
         """Store the first live data of a subject that has none yet, in one transaction: :meth:`put` without looking
         for an existing data key (if the subject has one, inserting its new key fails and nothing is written).
+        ``key``: the subject's key from :meth:`new_key` (one is made here if not given).
 
         Returns the items of ``unique`` (searchable items among ``items``) whose value another subject already
         has, found through the blind index in the same transaction: a caller that holds its own unit of work open
         (a sign-up) refuses the duplicate before anything commits. VaultError for a ``unique`` item not searchable.
         """
         _check_subject(subject)
-        dek, key = new_data_key(self._keyring, subject, LIVE)
+        if key is None:
+            dek, made = new_data_key(self._keyring, subject, LIVE)
+            key = NewKey(made, dek, False)
+        elif key.key.subject != subject:
+            raise VaultError("the new key given belongs to another subject")
+        dek, stored, key_row = key.dek, key.stored, key.key
         # Not put in the cache: a stream of sign-ups would push out the keys of the subjects being read.
         aead = AESGCM(dek)
         # One pass, before the transaction opens (it then holds the write lock for the writes alone): a value that
         # fails its check raises before anything is written. A nonce for every item, drawn in one call.
-        head, fresh = ad_subject(subject), key.key_version == 1
+        head, fresh = ad_subject(subject), key_row.key_version == 1
         nonces, at = urandom(NONCE_SIZE * len(items)), 0
         index_key = self._keyring.index_key()
         plans = self._plans
@@ -206,7 +249,7 @@ class Vault:
             if plan.encrypted:
                 nonce = nonces[at : at + NONCE_SIZE]
                 at += NONCE_SIZE
-                ad = head + plan.ad_live if fresh else head + plan.ad + ad_tail(LIVE, key.key_version)
+                ad = head + plan.ad_live if fresh else head + plan.ad + ad_tail(LIVE, key_row.key_version)
                 data = nonce + aead.encrypt(nonce, data, ad)
             rows.append((subject, LIVE, name, plan.code, data))
             if plan.indexed:
@@ -216,7 +259,10 @@ class Vault:
             if name in items and name not in digests:
                 raise VaultError(f"item {name!r} is not searchable (the policy does not mark it so)")
         with self._store.transaction() as session:
-            session.add_keys([key], self._clock.now())
+            if stored:
+                session.add_subjects([subject], self._clock.now())
+            else:
+                session.add_keys([key_row], self._clock.now())
             _write(session, rows, index)
             return tuple(
                 name

@@ -133,13 +133,18 @@ class SqlVaultSession:
                 out[subject] = DataKey(subject, bucket, version, kek_id, bytes(wrapped))
         return out
 
-    def add_keys(self, keys: Sequence[DataKey], created_at: datetime) -> None:
+    def add_keys(self, keys: Sequence[DataKey], created_at: datetime, *, subjects: bool = True) -> None:
         when = self._sql.created_at(created_at)
         cursor = self._cursor
-        cursor.executemany(self._sql.add_subjects, [(s, when) for s in dict.fromkeys(k.subject for k in keys)])
+        if subjects:
+            cursor.executemany(self._sql.add_subjects, [(s, when) for s in dict.fromkeys(k.subject for k in keys)])
         cursor.executemany(
             self._sql.add_keys, [(k.subject, k.bucket, k.key_version, k.kek_id, k.wrapped, when) for k in keys]
         )
+
+    def add_subjects(self, subjects_: Sequence[str], created_at: datetime) -> None:
+        when = self._sql.created_at(created_at)
+        self._cursor.executemany(self._sql.add_subjects, [(s, when) for s in dict.fromkeys(subjects_)])
 
     def put_fields(self, rows: Sequence[FieldRow]) -> None:
         if rows:
@@ -284,6 +289,8 @@ class SqlVaultStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # On SQLite the keys are in a file of their own, committed apart from the data (VaultStore's doc).
+        self.keys_apart = engine.dialect.name == "sqlite"
         # Driver connections (with a cursor) kept between reads: a pool checkout costs a third of a point read.
         # At most _IDLE_READERS are held; list pop/append are atomic, so threads can share the list.
         self._idle: list[tuple[PoolProxiedConnection, Any]] = []
