@@ -52,6 +52,14 @@ def table(engine: str, figures: list[Figure]) -> str:
     return "\n".join(lines)
 
 
+def _size(n: int) -> str:
+    """10000000 -> "10M", 100000 -> "100k", 12345 -> "12345"."""
+    for unit, scale in (("M", 1_000_000), ("k", 1_000)):
+        if n % scale == 0:
+            return f"{n // scale}{unit}"
+    return str(n)
+
+
 def _generic(name: str) -> str:
     """A figure's name without its size ("sweep: keys shredded, 100,000 expired" -> "..., N expired")."""
     return re.sub(r"\d{1,3}(,\d{3})+|\b\d{4,}\b", "N", name)
@@ -127,12 +135,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="10,000 subjects instead of 1,000,000")
     parser.add_argument("--subjects", type=int, help="override the number of subjects")
-    parser.add_argument("--runs", type=int, default=3, help="measured runs after one warm-up (default 3)")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=3,
+        help="measured runs after one warm-up (default 3); 0: a single run without warm-up, for the long scale runs",
+    )
     parser.add_argument(
         "--only",
         choices=sorted(SUITES),
         action="append",
-        help="run only this suite (repeatable); the results are printed, not written to bench/results",
+        help="run only this suite (repeatable); written to bench/results/<date>-<engine>-<suites>-<size>.json",
     )
     parser.add_argument(
         "--engine",
@@ -161,13 +174,11 @@ def main(argv: list[str] | None = None) -> int:
             curve(engine, pg_url, sizes, suites, args.runs, today, write=not args.only)
         return 0
     for engine in engines:
-        print(f"{engine}: {subjects:,} subjects x 8 fields, {args.runs} runs after a warm-up", file=sys.stderr)
+        runs = f"{args.runs} runs after a warm-up" if args.runs else "one run, no warm-up"
+        print(f"{engine}: {subjects:,} subjects x 8 fields, {runs}", file=sys.stderr)
         with databases(engine, pg_url) as open_db:
             log = lambda msg: print(f"  {msg}", file=sys.stderr)  # noqa: E731  (one shared progress printer)
             figures = [fig for name in suites for fig in SUITES[name](open_db, subjects, args.runs, log)]
-        if args.only:
-            print(table(engine, figures))
-            continue
         result = {
             "date": today,
             "engine": engine,
@@ -178,7 +189,10 @@ def main(argv: list[str] | None = None) -> int:
             "machine": platform.machine(),
             "figures": [fig.as_dict() for fig in figures],
         }
-        out = RESULTS / f"{today}-{engine}.json"
+        # A subset of the suites goes to a file of its own (e.g. 2026-11-25-postgresql-retention-1M.json): it must
+        # not overwrite the day's full run.
+        part = f"-{'+'.join(sorted(suites))}-{_size(subjects)}" if args.only else ""
+        out = RESULTS / f"{today}-{engine}{part}.json"
         out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", "utf-8")
         print(table(engine, figures))
         print(f"\n(written to {out.relative_to(RESULTS.parent.parent)})\n")

@@ -111,7 +111,7 @@ def run_access_benchmarks(
             f"({rates['read_cpu']:,.0f}/s CPU), verification {rates['verify']:,.0f}/s "
             f"({rates['verify_cpu']:,.0f}/s CPU), review {rates['review']:,.0f}/s ({rates['review_cpu']:,.0f}/s CPU)"
         )
-        if run == 0:
+        if run == 0 and runs > 0:
             continue
         for figure, key in (
             (reads, "read"),
@@ -180,7 +180,7 @@ def _month_at_scale(
     _, load_wall, _ = _timed(lambda: _load_month(access, n))
     log(f"month at scale: {n:,} records stored in {load_wall:,.1f} s")
     service = AccessService(policy, access, _AllConsented(), lambda s, i, p: {})
-    for run in range(1, runs + 1):
+    for run in range(1, max(runs, 1) + 1):
         result, review_wall, review_cpu = _timed(lambda: service.review(MONTH))
         assert result.total == n, (result.total, n)
         (count, broken), verify_wall, verify_cpu = _timed(service.verify)

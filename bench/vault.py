@@ -312,7 +312,7 @@ def run_vault_benchmarks(
             store.close()
         subjects_rate = subjects * 8 / got["bulk"]
         log(f"{'warm-up' if run == 0 else f'run {run}'}: bulk {subjects_rate:,.0f} fields/s")
-        if run == 0:
+        if run == 0 and runs > 0:
             continue
         figures["bulk"].runs.append(subjects * 8 / got["bulk"])
         figures["bulk"].reference_runs.append(subjects * 8 / got["bulk_raw"])
