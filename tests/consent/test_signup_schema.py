@@ -20,8 +20,7 @@ from jikimi.vault import Argon2Params, LocalKeyring, PasswordHashing
 
 from .conftest import NOW
 
-ONE_BTREE = ("subjects", "fields", "consent_subjects")
-TOUCHED = (*ONE_BTREE, "consent_events")
+TOUCHED = ("subjects", "fields", "blind_index", "consent_subjects", "consent_events")
 
 
 def _sql(conn: Connection, table: str) -> str:
@@ -34,7 +33,7 @@ def _indexes(conn: Connection, table: str) -> list[str]:
 
 def _layout(conn: Connection) -> dict[str, tuple[bool, list[str]]]:
     """Per table: (WITHOUT ROWID, its indexes)."""
-    return {t: ("WITHOUT ROWID" in _sql(conn, t), _indexes(conn, t)) for t in (*TOUCHED, "blind_index")}
+    return {t: ("WITHOUT ROWID" in _sql(conn, t), _indexes(conn, t)) for t in TOUCHED}
 
 
 def _table_of(difference: object) -> str | None:
@@ -82,9 +81,9 @@ def test_migration_0008_keeps_subjects_fields_and_the_ledger_both_ways(
     ]
     store = first.store
     with store.engine.connect() as conn:
-        # The migrated head: one B-tree for each table a sign-up writes, except the blind index (keyed digests of
-        # values must not linger in interior pages once deleted), and no key index beside the ledger's rowid. (A
-        # WITHOUT ROWID table's primary key is listed as an index: it is the table's own B-tree.)
+        # The migrated head: each table a sign-up writes is stored in its key's B-tree (WITHOUT ROWID; its primary key
+        # is then listed as an index: it is the table itself), and the ledger's key is its rowid. Not the key file's
+        # data_keys (tests/vault: deleted wrapped keys must not stay in interior pages).
         assert _layout(conn) == {
             "subjects": (True, ["sqlite_autoindex_subjects_1"]),
             "fields": (True, ["sqlite_autoindex_fields_1"]),
@@ -93,7 +92,7 @@ def test_migration_0008_keeps_subjects_fields_and_the_ledger_both_ways(
                 ["ix_consent_subjects_status_updated_at", "sqlite_autoindex_consent_subjects_1"],
             ),
             "consent_events": (False, ["ix_consent_events_subject_seq"]),
-            "blind_index": (False, ["ix_blind_index_item_digest", "sqlite_autoindex_blind_index_1"]),
+            "blind_index": (True, ["ix_blind_index_item_digest", "sqlite_autoindex_blind_index_1"]),
         }
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert [d for d in compare_metadata(context, metadata) if _table_of(d) in TOUCHED] == []
@@ -103,7 +102,14 @@ def test_migration_0008_keeps_subjects_fields_and_the_ledger_both_ways(
         assert not any(without_rowid for without_rowid, _ in before.values())
         assert "sqlite_autoindex_consent_events_1" in before["consent_events"][1]
         counts = {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one() for t in TOUCHED}
-    assert counts == {"subjects": 30, "fields": 90, "consent_subjects": 30, "consent_events": counts["consent_events"]}
+    assert counts == {
+        "subjects": 30,
+        "fields": 90,
+        "blind_index": counts["blind_index"],
+        "consent_subjects": 30,
+        "consent_events": counts["consent_events"],
+    }
+    assert counts["blind_index"] >= 30  # the searchable items
     assert counts["consent_events"] >= 30 + 15  # a collection event each, and the marketing grants
     assert upgrade(store.engine) == head_revision()
     store.close()

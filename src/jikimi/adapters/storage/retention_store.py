@@ -61,15 +61,9 @@ _PICK_SHREDDED = (
     "INSERT INTO temp.sweep_batch (rid, subject, bucket, rule, items) "
     f"SELECT rowid, subject, bucket, rule, items FROM retention_buckets WHERE state = {SHREDDED} LIMIT ?"
 )
-# The batch drives the join (a primary-key probe per bucket); the rows go by rowid.
-_DELETE_JOINED = (
-    "DELETE FROM {t} WHERE rowid IN (SELECT x.rowid FROM temp.sweep_batch s "
-    "JOIN {t} x ON x.subject = s.subject AND x.bucket = s.bucket)"
-)
-# Keys by primary key, the batch sorted into a temporary index first (the key file is another database); the
-# fields likewise, by the prefix of theirs (a WITHOUT ROWID table, migration 0008).
-_DELETE_KEYS = "DELETE FROM {keys} WHERE (subject, bucket) IN (SELECT subject, bucket FROM temp.sweep_batch)"
-_DELETE_FIELDS = "DELETE FROM fields WHERE (subject, bucket) IN (SELECT subject, bucket FROM temp.sweep_batch)"
+# By primary key, the batch sorted into a temporary index first: the keys (in the key file, another database), and
+# the fields and blind-index entries by the prefix of theirs (WITHOUT ROWID tables, migration 0008).
+_DELETE_BATCH = "DELETE FROM {t} WHERE (subject, bucket) IN (SELECT subject, bucket FROM temp.sweep_batch)"
 _BATCH_COUNTS = "SELECT rule, count(*), sum(items) FROM temp.sweep_batch GROUP BY rule ORDER BY rule"
 # A record goes with its last bucket ("<rule>/<record id>"), as _delete_orphan_records does on PostgreSQL.
 _DELETE_ORPHAN_RECORDS = (
@@ -263,7 +257,7 @@ class SqlRetentionSession(SqlConsentSession):
             return []
         # The key: from this commit on the ciphertext is unreadable (performance.md §5). The blind index goes with
         # the rows (purge_shredded); searches skip entries without a key until then.
-        cursor.execute(_DELETE_KEYS.format(keys=self._sql.keys))
+        cursor.execute(_DELETE_BATCH.format(t=self._sql.keys))
         # By rowid only: the batch was picked KEPT in this transaction, and a ``state`` term would let SQLite walk
         # the (state, expires_at) index over every kept bucket instead.
         cursor.execute(f"UPDATE retention_buckets SET state = {SHREDDED} WHERE rowid IN {_BATCH_RIDS}")
@@ -290,9 +284,9 @@ class SqlRetentionSession(SqlConsentSession):
             return 0, 0
         # The keys again (none, normally): on SQLite the key file commits apart from the data file, so a crash
         # inside the shred's commit may have kept a key whose bucket is marked shredded. It goes before any row.
-        cursor.execute(_DELETE_KEYS.format(keys=self._sql.keys))
-        cursor.execute(_DELETE_JOINED.format(t="blind_index"))
-        cursor.execute(_DELETE_FIELDS)
+        cursor.execute(_DELETE_BATCH.format(t=self._sql.keys))
+        cursor.execute(_DELETE_BATCH.format(t="blind_index"))
+        cursor.execute(_DELETE_BATCH.format(t="fields"))
         deleted = max(int(cursor.rowcount), 0)
         cursor.execute(f"DELETE FROM retention_buckets WHERE rowid IN {_BATCH_RIDS}")
         cursor.execute(_DELETE_ORPHAN_RECORDS)

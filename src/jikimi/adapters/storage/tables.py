@@ -71,7 +71,7 @@ fields = Table(
     Column("kind", SmallInteger, nullable=False),
     Column("value", LargeBinary, nullable=False),
     # One B-tree, not a rowid table and a key index (migration 0008). Its interior pages may keep copies of deleted
-    # rows: ciphertext whose key is shredded. Not so for blind_index below, whose digests are keyed hashes of values.
+    # rows as dividers: ciphertext whose key is shredded.
     sqlite_with_rowid=False,
 )
 
@@ -83,6 +83,7 @@ blind_index = Table(
     Column("item", String(64), primary_key=True),
     Column("digest", LargeBinary, nullable=False),
     Index(None, "item", "digest"),
+    sqlite_with_rowid=False,  # one B-tree and the digest index (migration 0008)
 )
 
 meta = Table(
@@ -91,6 +92,6 @@ meta = Table(
     Column("key", String(128), primary_key=True),
     Column("value", LargeBinary, nullable=False),
     # One B-tree, not a rowid table and a key index (migration 0008). Its interior pages may keep copies of deleted
-    # rows: ciphertext whose key is shredded. Not so for blind_index below, whose digests are keyed hashes of values.
+    # rows as dividers: ciphertext whose key is shredded.
     sqlite_with_rowid=False,
 )

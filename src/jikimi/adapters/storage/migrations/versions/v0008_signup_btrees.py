@@ -6,11 +6,14 @@ primary key other than ``INTEGER PRIMARY KEY`` is two B-trees (the rowid table a
 
 - ``consent_events.seq`` becomes ``INTEGER PRIMARY KEY``, the rowid itself (the chain is then stored in ``seq``
   order, as ``access_records`` since 0006);
-- ``subjects``, ``consent_subjects`` and ``fields`` become ``WITHOUT ROWID`` tables, stored in their key's B-tree.
+- ``subjects``, ``consent_subjects``, ``fields`` and ``blind_index`` become ``WITHOUT ROWID`` tables, stored in
+  their key's B-tree.
 
-Not ``blind_index``, and not the key database's ``data_keys``: a ``WITHOUT ROWID`` table keeps copies of deleted
-rows' keys in its interior pages, where ``secure_delete`` does not reach; for ``fields`` that is ciphertext whose
-key is shredded, for the blind index it would be a keyed digest of a destroyed value (docs/security.md).
+Not the key database's ``data_keys``: a ``WITHOUT ROWID`` table's interior pages hold copies of whole rows as
+dividers (a deleted row's may stay there, where ``secure_delete`` does not reach), and a wrapped key must not
+outlive its shred. In a rowid table the wrapped key lives in leaf cells only. For ``fields`` a stray copy is
+ciphertext whose key is shredded; the blind index's digests are in its ``(item, digest)`` index already, whose
+interior pages keep dividers like any index (docs/security.md).
 
 Each table is copied in key order into one with the new layout, inside the migration's one transaction, and its
 indexes are made again. ``downgrade`` copies them back.
@@ -49,6 +52,17 @@ def _tables(seq: sa.types.TypeEngine[int]) -> list[tuple[str, list[sa.Column[obj
             ],
             ["subject", "bucket", "item"],
             [],
+        ),
+        (
+            "blind_index",
+            [
+                sa.Column("subject", sa.String(64)),
+                sa.Column("bucket", sa.String(64)),
+                sa.Column("item", sa.String(64)),
+                sa.Column("digest", sa.LargeBinary, nullable=False),
+            ],
+            ["subject", "bucket", "item"],
+            ["item", "digest"],
         ),
         (
             "consent_subjects",
