@@ -43,6 +43,7 @@ MONTH = "2026-10"
 ROLES = "\nroles:\n  support: {label: 고객상담, purposes: [membership]}\n"
 FULL_RUN = 1_000_000  # subjects from which the month-scale review runs
 MONTH_ENV = "JIKIMI_BENCH_MONTH_RECORDS"
+_STRIDE = 7919  # a prime: i * _STRIDE mod n visits n distinct subjects for any n it does not divide
 
 T = TypeVar("T")
 
@@ -71,7 +72,7 @@ def run_access_benchmarks(
     open_db: Callable[[], tuple[SqlVaultStore, str, str | None]], subjects: int, runs: int, log: Callable[[str], None]
 ) -> list[Figure]:
     policy = load_policy_text(BENCH_POLICY + ROLES, "bench")
-    n_subjects = min(subjects, 20_000)
+    n_subjects = subjects  # stored: the reads are spread over all of them
     n_reads = min(subjects, 10_000)
     reads = Figure(
         "purpose-checked reads, 4 items + 1 access record",
@@ -94,13 +95,20 @@ def run_access_benchmarks(
         store, _url, _schema = open_db()
         vault = Vault(policy, store, LocalKeyring.generate(), passwords=PasswordHashing(Argon2Params.cheap()))
         ids = [f"s-{i:07d}" for i in range(n_subjects)]
-        vault.put_many([(sid, record(i)) for i, sid in enumerate(ids)])
+        for start in range(0, n_subjects, 100_000):  # bounded memory at 1M and more
+            vault.put_many([(ids[i], record(i)) for i in range(start, min(n_subjects, start + 100_000))])
         access = SqlAccessStore(store.engine)
         Operators(policy, access, FixedClock(START)).grant("op-1", "support", actor="bench")
         service = AccessService(policy, access, _AllConsented(), lambda s, i, _p, v=vault: v.get_many(s, i))
         asks = [
             AccessRequest(
-                "op-1", (ids[i % n_subjects],), ITEMS, "membership", "문의", "10.0.0.1", START + timedelta(seconds=i)
+                "op-1",
+                (ids[(i * _STRIDE) % n_subjects],),  # spread over every stored subject, none twice below n_subjects
+                ITEMS,
+                "membership",
+                "문의",
+                "10.0.0.1",
+                START + timedelta(seconds=i),
             )
             for i in range(n_reads)
         ]

@@ -7,7 +7,10 @@ Figures (rates, higher is better):
   reference (SQLite): the same rows and statements through the bare driver, one commit each;
 - consent checks: ``Engine.may_use`` of cached subjects, in-process;
 - ledger verification: ``Engine.verify_consents`` (read from the database and re-hashed), and the in-memory walk
-  of the same stored records; reference: raw SHA-256 chaining of the same bodies.
+  of the same stored records; reference: raw SHA-256 chaining of the same bodies;
+- database size per signed-up subject (bytes, lower is better): what the sign-ups added to the database (on SQLite
+  both files, checkpointed; on PostgreSQL the tables with their indexes), divided by the subjects; reference: the
+  UTF-8 bytes of the clear values signed up.
 
 Sign-ups and verification are also given in CPU time of this process (``time.process_time``): on a machine shared
 with other work the wall clock measures the neighbours too.
@@ -132,6 +135,29 @@ def _raw_signups(store: SqlVaultStore, n: int) -> float:
         raw.close()
 
 
+def _database_bytes(store: SqlVaultStore) -> int:
+    """The database's size: SQLite's two files' used pages (after a checkpoint), or PostgreSQL's tables and indexes
+    in the store's schema."""
+    raw: Any = store.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if store.engine.dialect.name == "sqlite":
+            total = 0
+            for db in ("main", "jikimi_keys"):
+                cursor.execute(f"PRAGMA {db}.wal_checkpoint(TRUNCATE)")
+                pages = cursor.execute(f"PRAGMA {db}.page_count").fetchone()[0]
+                free = cursor.execute(f"PRAGMA {db}.freelist_count").fetchone()[0]
+                total += (pages - free) * cursor.execute(f"PRAGMA {db}.page_size").fetchone()[0]
+            return int(total)
+        cursor.execute(
+            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+        )
+        return int(cursor.fetchone()[0])
+    finally:
+        raw.close()
+
+
 def run_consent_benchmarks(
     open_db: Callable[[], tuple[SqlVaultStore, str, str | None]], subjects: int, runs: int, log: Callable[[str], None]
 ) -> list[Figure]:
@@ -149,9 +175,14 @@ def run_consent_benchmarks(
     verify_db = Figure("ledger verification (from the database)", "events/s", target=">= 500,000")
     verify_cpu = Figure("  the same, in CPU time", "events/s", target=">= 500,000")
     walk = Figure("ledger verification (in memory)", "events/s", reference_name="raw SHA-256 chaining")
+    size = Figure(
+        "database size per signed-up subject", "bytes", lower_is_better=True, reference_name="the clear values"
+    )
+    clear = sum(len(v.encode()) for i in range(n) for v in record(i).values()) / n
     for run in range(runs + 1):
         store, _url, _schema = open_db()
         engine = _engine(policy, store)
+        empty = _database_bytes(store)
         start, cpu = time.perf_counter(), time.process_time()
         ids = [
             engine.collect("signup", None, record(i), CONSENTS, ConsentMethod.WEB_CLICK, "bench").subject
@@ -159,6 +190,7 @@ def run_consent_benchmarks(
         ]
         signup_rate = n / (time.perf_counter() - start)
         signup_cpu = n / (time.process_time() - cpu)
+        per_subject = (_database_bytes(store) - empty) / n
         pairs = [("email", "marketing"), ("ip", "statistics"), ("name", "membership"), ("memo", "survey")] * 25_000
         probes = [(ids[i % len(ids)], item, purpose) for i, (item, purpose) in enumerate(pairs)]
         may_use = engine.may_use
@@ -196,8 +228,10 @@ def run_consent_benchmarks(
         verify_cpu.runs.append(db_cpu)
         walk.runs.append(walk_rate)
         walk.reference_runs.append(raw_rate)
+        size.runs.append(per_subject)
+        size.reference_runs.append(clear)
         log(
             f"consent run {run}: {signup_rate:,.0f} sign-ups/s ({signup_cpu:,.0f} in CPU time), "
             f"{check_rate:,.0f} checks/s, {db_rate:,.0f} events/s ({db_cpu:,.0f} in CPU time)"
         )
-    return [signups, signups_cpu, checks, verify_db, verify_cpu, walk]
+    return [signups, signups_cpu, checks, verify_db, verify_cpu, walk, size]
