@@ -11,7 +11,6 @@ abolished in 2023 (R-HIST-1): nothing here does it unless a policy declares such
 from jikimi.retention.certificate import render_certificate
 from jikimi.retention.periods import add_period
 from jikimi.retention.ports import (
-    BucketRef,
     DestructionEntry,
     HoldRow,
     KeptBucket,
@@ -27,7 +26,6 @@ from jikimi.retention.service import METHOD, Ended, Retention, SweepProgress, Sw
 __all__ = [
     "CONDITIONAL",
     "METHOD",
-    "BucketRef",
     "DestructionEntry",
     "Disposition",
     "Ended",

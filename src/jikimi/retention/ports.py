@@ -17,7 +17,6 @@ from typing import Protocol, runtime_checkable
 from jikimi.consent.ports import ConsentSession
 
 __all__ = [
-    "BucketRef",
     "DestructionEntry",
     "HoldRow",
     "KeptBucket",
@@ -65,16 +64,6 @@ class HoldRow:
     placed_by: str
     released_at: datetime | None = None
     released_by: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class BucketRef:
-    """One kept bucket picked by the sweep."""
-
-    subject: str
-    bucket: str
-    rule: str
-    items: int = 0
 
 
 @dataclass(frozen=True, slots=True)
