@@ -101,3 +101,65 @@ def test_a_purpose_now_resting_on_consent_needs_a_grant(examples: dict[str, Poli
     assert b.may_use("s_1", "email", "member_management", later)
     assert not b.may_use("s_1", "email", "member_management", NOW)  # not before the consent
     assert book(examples["1mm"], SubjectStatus.ACTIVE, False, came_in).may_use("s_1", "email", "member_management", NOW)
+
+
+def test_the_state_cache_is_bounded_and_a_dropped_state_is_rebuilt_from_the_ledger(
+    examples: dict[str, Policy],
+) -> None:
+    """A long-running engine must not keep every subject it ever saw in memory (CACHED_STATES)."""
+    loads: list[str] = []
+    data = {}
+    for n in range(5):
+        sid = f"s_{n}"
+        record = SubjectRecord(sid, "", "signup", SubjectStatus.ACTIVE, False, NOW, NOW)
+        granted = (
+            [
+                ConsentEvent(
+                    0,
+                    sid,
+                    EventKind.GRANT,
+                    ("marketing",),
+                    ("email",),
+                    "v1",
+                    ConsentMethod.WEB_CLICK,
+                    "ev",
+                    "self",
+                    NOW,
+                )
+            ]
+            if n % 2 == 0
+            else []
+        )
+        collected = ConsentEvent(
+            0,
+            sid,
+            EventKind.COLLECT,
+            ("member_management",),
+            ("email",),
+            "v1",
+            ConsentMethod.WEB_CLICK,
+            "ev",
+            "self",
+            NOW,
+        )
+        data[sid] = (record, chain([collected, *granted], None))
+
+    def load(subject: str) -> tuple[SubjectRecord, list[ConsentEvent]] | None:
+        loads.append(subject)
+        return data.get(subject)
+
+    b = ConsentBook(examples["1mm"], load, cached=2)
+    later = NOW + timedelta(hours=1)
+    answers = [b.may_use(f"s_{n}", "email", "marketing", later) for n in range(5)]
+    assert answers == [True, False, True, False, True]
+    assert len(loads) == 5
+    assert b.may_use("s_4", "email", "marketing", later)
+    assert len(loads) == 5
+    assert b.may_use("s_0", "email", "marketing", later)  # dropped (the oldest), rebuilt with the same answer
+    assert loads[-1] == "s_0"
+    assert len(loads) == 6
+    assert not b.may_use("s_1", "email", "marketing", later)
+    assert loads[-1] == "s_1"
+    assert len(loads) == 7
+    with pytest.raises(ValueError, match="at least one"):
+        ConsentBook(examples["1mm"], load, cached=0)
