@@ -200,9 +200,11 @@ def test_after_a_sweep_the_key_file_keeps_no_shredded_key(tmp_path: Path) -> Non
     with store.engine.connect() as conn:
         wrapped = {bytes(w) for (w,) in conn.execute(select(data_keys.c.wrapped).where(data_keys.c.bucket != "live"))}
     assert len(wrapped) == 40
+    keys_file, wal = tmp_path / "swept.keys.db", tmp_path / "swept.keys.db-wal"
+    assert not engine.sweep().by_rule  # nothing due yet, and a sweep that destroys nothing pays no checkpoint
+    assert wal.stat().st_size > 0
     clock.set(T0 + 200 * DAY)
     assert sum(c.buckets for c in engine.sweep().by_rule) == 40
-    keys_file, wal = tmp_path / "swept.keys.db", tmp_path / "swept.keys.db-wal"
     assert not wal.exists() or wal.stat().st_size == 0
     content = keys_file.read_bytes()
     assert not any(w in content for w in wrapped)

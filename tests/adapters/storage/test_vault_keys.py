@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select, text
 
 from jikimi.adapters.storage import SqlVaultStore, open_store, upgrade_database
+from jikimi.adapters.storage.consent_store import SqlConsentStore
 from jikimi.adapters.storage.schema import downgrade, head_revision
 from jikimi.adapters.storage.tables import blind_index
 from jikimi.errors import IntegrityError, KeyringError, SchemaError
@@ -167,6 +168,33 @@ def test_a_shredded_key_is_overwritten_in_the_key_file(
     content = key_file.read_bytes()
     assert not any(w in content for w in wrapped[:300])
     assert all(w in content for w in wrapped[300:])  # the test can see a key that is there
+
+
+@pytest.mark.parametrize("through", ["vault store", "consent store"])
+def test_a_shred_leaves_no_old_copy_of_the_key_in_the_write_ahead_log(
+    database: Database, policy: Policy, keyring: LocalKeyring, passwords: PasswordHashing, through: str
+) -> None:
+    """R-SEC-27: the key file's WAL keeps earlier images of the pages it changed until a checkpoint; a commit that
+    deleted keys checkpoints and truncates it at once, not whenever the WAL next fills up."""
+    if database.engine != "sqlite":
+        pytest.skip("reads the key file's bytes")
+    store = database.open()
+    used = SqlConsentStore.over(store) if through == "consent store" else store
+    vault = Vault(policy, used, keyring, passwords=passwords)
+    subjects = [f"s-{n}" for n in range(200)]
+    for subject in subjects:
+        vault.put(subject, {"name": "홍길동"})
+    with store.transaction() as session:
+        keys = session.get_keys("live", subjects)
+    wrapped = [keys[subject].wrapped for subject in subjects]
+    key_file = _file(database).with_name("vault.keys.db")
+    wal = key_file.with_name("vault.keys.db-wal")
+    assert any(w in wal.read_bytes() for w in wrapped)  # the puts' pages are still in the WAL
+    vault.shred_keys(subjects[:150])
+    content = key_file.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    assert not any(w in content for w in wrapped[:150])
+    assert all(w in content for w in wrapped[150:])  # the test can see a key that is there
+    store.close()
 
 
 def test_a_database_without_its_key_file_is_refused(

@@ -270,7 +270,10 @@ class SqlConsentStore(SqlVaultStore):
             session.connection.close()  # back to the pool, which rolls back whatever is still open
 
     def _committed(self, session: SqlConsentSession) -> None:
-        """Called after each transaction that committed (nothing here; see SqlRetentionStore)."""
+        """Called after each transaction that committed: one that deleted data keys settles the key file."""
+        if session.keys_deleted:
+            session.keys_deleted = False  # sessions are kept for the next transaction
+            self._settle_key_file()
 
     def close(self) -> None:
         while self._writers:

@@ -27,7 +27,7 @@ from jikimi.adapters.storage.retention_tables import (
     retention_records,
     sweep_runs,
 )
-from jikimi.adapters.storage.tables import KEYS_SCHEMA, data_keys, subjects
+from jikimi.adapters.storage.tables import data_keys, subjects
 from jikimi.consent.ledger import tombstone
 from jikimi.consent.model import SubjectStatus
 from jikimi.retention.ports import (
@@ -117,6 +117,7 @@ class SqlRetentionSession(SqlConsentSession):
     """Consent-session operations plus the retention tables, on one open transaction."""
 
     finished = False  # set by finish_run: the store settles the key file once that transaction has committed
+    swept = False  # set when a batch deleted keys (shred, or a purge deleting them again)
 
     def add_kept(self, rows: Sequence[KeptBucket]) -> None:
         b = retention_buckets
@@ -255,6 +256,7 @@ class SqlRetentionSession(SqlConsentSession):
         cursor.execute(_PICK_DUE, (self._sql.created_at(_utc(now)), limit))
         if cursor.rowcount <= 0:
             return []
+        self.swept = True
         # The key: from this commit on the ciphertext is unreadable (performance.md §5). The blind index goes with
         # the rows (purge_shredded); searches skip entries without a key until then.
         cursor.execute(_DELETE_BATCH.format(t=self._sql.keys))
@@ -282,6 +284,7 @@ class SqlRetentionSession(SqlConsentSession):
         picked = cursor.rowcount
         if picked <= 0:
             return 0, 0
+        self.swept = True
         # The keys again (none, normally): on SQLite the key file commits apart from the data file, so a crash
         # inside the shred's commit may have kept a key whose bucket is marked shredded. It goes before any row.
         cursor.execute(_DELETE_BATCH.format(t=self._sql.keys))
@@ -361,21 +364,20 @@ class SqlRetentionStore(SqlConsentStore):
 
     _session_type = SqlRetentionSession
 
-    def _committed(self, session: SqlConsentSession) -> None:
-        if isinstance(session, SqlRetentionSession) and session.finished:
-            session.finished = False  # sessions are kept for the next transaction
-            if self.engine.dialect.name == "sqlite":
-                self._settle_key_file()
+    _swept = False  # a batch of the current sweep deleted keys: settle the key file when the run ends
 
-    def _settle_key_file(self) -> None:
-        """After a sweep: copy the key file's WAL into it and truncate the WAL, so older page images of the keys
-        just shredded do not linger there (the file itself overwrites them: ``secure_delete``). Best effort: a
-        reader still open elsewhere can keep the WAL until its own checkpoint."""
-        raw = self.engine.raw_connection()
-        try:
-            raw.driver_connection.execute(f"PRAGMA {KEYS_SCHEMA}.wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
-        finally:
-            raw.close()
+    def _committed(self, session: SqlConsentSession) -> None:
+        # The sweep's batches delete keys by their own statements: the key file is settled once, when a run that
+        # deleted any ends (a sweep with nothing to do does not pay for a checkpoint).
+        if isinstance(session, SqlRetentionSession):
+            if session.swept:
+                session.swept, self._swept = False, True  # sessions are kept for the next transaction
+            if session.finished:
+                session.finished = False
+                if self._swept:
+                    self._swept = False
+                    self._settle_key_file()
+        super()._committed(session)
 
     @contextmanager
     def retention_transaction(self) -> Iterator[SqlRetentionSession]:

@@ -123,6 +123,8 @@ class SqlVaultSession:
         # The hot statements go to the driver's cursor directly, inside the transaction SQLAlchemy opened: a
         # statement through SQLAlchemy costs more than running it (performance.md).
         self._cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        #: Set when this transaction deleted data keys: the store then settles the key file after the commit.
+        self.keys_deleted = False
 
     def get_keys(self, bucket: str, subjects_: Sequence[str]) -> dict[str, DataKey]:
         out: dict[str, DataKey] = {}
@@ -204,6 +206,7 @@ class SqlVaultSession:
         The blind-index entries go with the rows (:meth:`delete_fields`); until then :meth:`find_subjects` skips
         them, as it skips any entry without a key.
         """
+        self.keys_deleted = True
         if self._sql.sqlite:
             # One statement per 100,000 subjects: SQLite sorts the JSON list into a temporary index and walks the
             # key table's primary key in order, with no Python per subject.
@@ -298,7 +301,23 @@ class SqlVaultStore:
     @contextmanager
     def transaction(self) -> Iterator[SqlVaultSession]:
         with self.engine.begin() as conn:
-            yield SqlVaultSession(conn)
+            session = SqlVaultSession(conn)
+            yield session
+        if session.keys_deleted:
+            self._settle_key_file()
+
+    def _settle_key_file(self) -> None:
+        """After a commit that deleted keys (a shred, the end of a sweep): on SQLite, copy the key file's WAL into
+        it and truncate the WAL, so that older page images of the deleted keys do not stay there until the next
+        checkpoint (the file itself overwrites them: ``secure_delete``). Best effort: a reader still open elsewhere
+        can keep the WAL until its own checkpoint. Nothing to do on PostgreSQL."""
+        if not self.keys_apart:
+            return
+        raw = self.engine.raw_connection()
+        try:
+            raw.driver_connection.execute(f"PRAGMA {KEYS_SCHEMA}.wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        finally:
+            raw.close()
 
     def read_rows(self, bucket: str, subjects_: Sequence[str], items: Sequence[str] | None = None) -> list[RawField]:
         """The fields of ``subjects_`` in ``bucket`` (only ``items`` if given) with their data keys, as plain tuples
