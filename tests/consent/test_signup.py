@@ -196,3 +196,22 @@ def test_a_kill_between_the_key_and_the_data_commits_leaves_no_half_subject(tmp_
         assert mm.verify_consents().ok
     finally:
         store.close()
+
+
+def test_a_failing_take_back_of_the_key_does_not_hide_why_the_sign_up_failed(
+    examples: dict[str, Policy],
+    store: SqlConsentStore,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    pc = engine(examples["partnercenter"], store)
+    pc.collect("signup", "artist", PARTNER, {"service_development": True}, WEB, "pc-1")
+
+    def locked(key: object) -> None:
+        raise RuntimeError("the key file is locked")
+
+    monkeypatch.setattr(pc.vault, "drop_new_key", locked)
+    with pytest.raises(DuplicateSubjectError, match="'login_id'"):
+        pc.collect("signup", "artist", PARTNER, {"service_development": True}, WEB, "pc-2")
+    assert "could not take back the unused data key" in caplog.text
+    assert "partner1" not in caplog.text  # the log names the internal id, never a value

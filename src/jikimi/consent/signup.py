@@ -17,6 +17,7 @@ has its data destroyed and its consents ended.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -30,6 +31,8 @@ from jikimi.policy.model import ConsentMethod
 from jikimi.vault.vault import LIVE
 
 __all__ = ["Collected", "SignUp"]
+
+_log = logging.getLogger("jikimi.consent")
 
 
 class SignUp(Awaiting):
@@ -155,7 +158,10 @@ class SignUp(Awaiting):
                 written = self._append_drafts(session, drafts)
         except BaseException:
             if key is not None:
-                self._vault.drop_new_key(key)
+                try:
+                    self._vault.drop_new_key(key)
+                except Exception:  # the sign-up's own error is the one to report; an unused key harms nothing
+                    _log.warning("could not take back the unused data key of failed sign-up %s", sid, exc_info=True)
             raise
         # A new subject's state is known: no reload, no replay.
         self.book.put_new(record, plan.collected, plan.held, plan.grants, self._policy.version)
