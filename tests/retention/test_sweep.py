@@ -136,7 +136,11 @@ def test_a_killed_sweep_is_finished_by_the_next_run(tmp_path: Path) -> None:
     assert child.returncode == -signal.SIGKILL
     midway = logged(store)["visit_logs"]
     assert 3 <= midway < 30  # killed mid-way: some batches committed, not all
-    assert counts(store)["keys"] == before["keys"] - midway  # each logged bucket's key is gone, no other
+    # Each logged bucket's key is gone, no other; except that on SQLite the key file commits after the data file,
+    # so a kill inside one batch's commit can leave that batch (3 buckets) logged and marked with its keys still
+    # there (docs/security.md): the next run deletes them first. The kill lands there under load.
+    gone = before["keys"] - counts(store)["keys"]
+    assert gone in (midway, midway - 3)
     with store.engine.connect() as conn:
         shredded = conn.scalar(select(func.count()).where(retention_buckets.c.state == SHREDDED))
     assert shredded == midway  # unreadable, rows not yet deleted: the next run must finish them

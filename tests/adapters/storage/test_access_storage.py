@@ -151,8 +151,8 @@ def test_sqlite_time_text_is_sqlalchemys() -> None:
 
     from sqlalchemy.dialects import sqlite
 
-    from jikimi.adapters.storage.access_store import _sqlite_time
     from jikimi.adapters.storage.access_tables import access_records
+    from jikimi.adapters.storage.store import _sqlite_time
 
     dialect = sqlite.dialect()
     process = access_records.c.at.type.dialect_impl(dialect).bind_processor(dialect)
@@ -165,8 +165,9 @@ def test_sqlite_time_text_is_sqlalchemys() -> None:
 def test_sqlite_time_reader_reads_what_sqlalchemy_reads() -> None:
     from sqlalchemy.dialects import sqlite
 
-    from jikimi.adapters.storage.access_store import _sqlite_time, _time_reader
+    from jikimi.adapters.storage.access_store import _time_reader
     from jikimi.adapters.storage.access_tables import access_records
+    from jikimi.adapters.storage.store import _sqlite_time
 
     dialect = sqlite.dialect()
     process = access_records.c.at.type.dialect_impl(dialect).result_processor(dialect, None)

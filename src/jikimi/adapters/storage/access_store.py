@@ -96,7 +96,7 @@ class SqlAccessSession:
     def append(self, records: Sequence[AccessRecord]) -> None:
         if not records:
             return
-        when = _sqlite_time if self._sql.sqlite else self._sql.created_at
+        when = self._sql.created_at
         self._cursor.executemany(
             _APPEND.format(p=self._sql.p),
             [(r.seq, when(r.at), r.operator, r.subject, r.body, r.prev_hash, r.hash) for r in records],
@@ -249,12 +249,6 @@ class SqlAccessStore:
                 RightsChange(r.operator, r.change, r.role_before, r.role_after, r.actor, _utc(r.at))
                 for r in conn.execute(query)
             ]
-
-
-def _sqlite_time(at: datetime) -> str:
-    """SQLAlchemy's SQLite text for ``at`` (its wall clock, "%Y-%m-%d %H:%M:%S.%f"), by the C ``isoformat``; a test
-    checks the two agree."""
-    return at.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _unpack(value: bytes) -> tuple[int, bytes]:

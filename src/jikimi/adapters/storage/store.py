@@ -70,9 +70,12 @@ class _Sql:
         self.add_subjects = _ADD_SUBJECTS.format(p=p)
         self.add_keys = _ADD_KEYS.format(p=p, keys=keys)
         self.delete_keys = f"DELETE FROM {keys} WHERE (subject, bucket) IN (SELECT value, ? FROM json_each(?))"
-        # SQLite stores DateTime as text in SQLAlchemy's own format: convert exactly as SQLAlchemy would.
+        # SQLite stores DateTime as text in SQLAlchemy's own format: convert exactly as SQLAlchemy would (on SQLite by
+        # the C isoformat, a third of SQLAlchemy's processor; a test checks they agree).
         self.created_at: Callable[[Any], Any] = (
-            subjects.c.created_at.type.dialect_impl(dialect).bind_processor(dialect) or _same
+            _sqlite_time
+            if self.sqlite
+            else subjects.c.created_at.type.dialect_impl(dialect).bind_processor(dialect) or _same
         )
         self._get_keys: dict[int, str] = {}
         self._read: dict[tuple[int, int], str] = {}
@@ -95,6 +98,11 @@ class _Sql:
 
 
 _SQL: dict[str, _Sql] = {}
+
+
+def _sqlite_time(at: datetime) -> str:
+    """SQLAlchemy's SQLite text for ``at`` (its wall clock, "%Y-%m-%d %H:%M:%S.%f"), by the C ``isoformat``."""
+    return at.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _same(value: Any) -> Any:
