@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -112,36 +113,8 @@ def test_the_state_cache_is_bounded_and_a_dropped_state_is_rebuilt_from_the_ledg
     for n in range(5):
         sid = f"s_{n}"
         record = SubjectRecord(sid, "", "signup", SubjectStatus.ACTIVE, False, NOW, NOW)
-        granted = (
-            [
-                ConsentEvent(
-                    0,
-                    sid,
-                    EventKind.GRANT,
-                    ("marketing",),
-                    ("email",),
-                    "v1",
-                    ConsentMethod.WEB_CLICK,
-                    "ev",
-                    "self",
-                    NOW,
-                )
-            ]
-            if n % 2 == 0
-            else []
-        )
-        collected = ConsentEvent(
-            0,
-            sid,
-            EventKind.COLLECT,
-            ("member_management",),
-            ("email",),
-            "v1",
-            ConsentMethod.WEB_CLICK,
-            "ev",
-            "self",
-            NOW,
-        )
+        collected = replace(event(EventKind.COLLECT, ("member_management",), ("email",), NOW), subject=sid)
+        granted = [replace(event(EventKind.GRANT, ("marketing",), ("email",), NOW), subject=sid)] if n % 2 == 0 else []
         data[sid] = (record, chain([collected, *granted], None))
 
     def load(subject: str) -> tuple[SubjectRecord, list[ConsentEvent]] | None:
