@@ -59,70 +59,54 @@ print(json.dumps({"keys": marks[-1] if marks else 0.0, "total": total, "rss_mb":
 """
 
 
-def _load(store: SqlVaultStore, n: int, expires: datetime, prefix: str) -> None:
-    """``n`` subjects with one bucket of 8 fields each, expiring at ``expires``: executemany on SQLite, COPY on
-    PostgreSQL (executemany loads 10M subjects in about half an hour there; COPY in a fraction of it)."""
-    if store.engine.dialect.name != "sqlite":
-        _copy(store, n, expires, prefix)
-        return
-    raw: Any = store.engine.raw_connection()
-
-    def when(at: datetime) -> Any:
-        return at.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-    created, expiry, blob, key = when(NOW), when(expires), os.urandom(40), os.urandom(60)
-    cursor = raw.cursor()
-    for start in range(0, n, _LOAD):
-        ids = [f"{prefix}{i:010d}" for i in range(start, min(n, start + _LOAD))]
-        cursor.executemany("INSERT INTO subjects (id, created_at) VALUES (?, ?)", [(s, created) for s in ids])
-        cursor.executemany(
-            f"INSERT INTO {KEYS_SCHEMA}.data_keys VALUES (?, ?, ?, ?, ?, ?)",
-            [(s, "visit_logs", 1, "bench", key, created) for s in ids],
-        )
-        cursor.executemany(
-            "INSERT INTO fields VALUES (?, ?, ?, ?, ?)",
-            [(s, "visit_logs", f"item{j}", 1, blob) for s in ids for j in range(8)],
-        )
-        cursor.executemany(
-            "INSERT INTO retention_buckets (subject, bucket, rule, record, expires_at, use, separate_storage, "
-            "policy_version, items, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(s, "visit_logs", "visit_logs", None, expiry, None, False, "bench", 8, 0) for s in ids],
-        )
-        raw.commit()
-    raw.close()
-
-
-def _copy(store: SqlVaultStore, n: int, expires: datetime, prefix: str) -> None:
-    """The same rows through COPY (psycopg 3), one commit per 100,000 subjects."""
-    raw: Any = store.engine.raw_connection()
+def _tables(keys: str, created: Any, expiry: Any) -> list[tuple[str, Callable[[str], list[tuple[Any, ...]]]]]:
+    """Each loaded table (with its columns) and the rows one subject gets there: one bucket of 8 fields."""
     blob, key = os.urandom(40), os.urandom(60)
     items = [f"item{j}" for j in range(8)]
-    tables = [
-        ("subjects (id, created_at)", lambda s: [(s, NOW)]),
+    return [
+        ("subjects (id, created_at)", lambda s: [(s, created)]),
         (
-            "data_keys (subject, bucket, key_version, kek_id, wrapped, created_at)",
-            lambda s: [(s, "visit_logs", 1, "bench", key, NOW)],
+            f"{keys} (subject, bucket, key_version, kek_id, wrapped, created_at)",
+            lambda s: [(s, "visit_logs", 1, "bench", key, created)],
         ),
         ("fields (subject, bucket, item, kind, value)", lambda s: [(s, "visit_logs", i, 1, blob) for i in items]),
         (
             "retention_buckets (subject, bucket, rule, expires_at, separate_storage, policy_version, items, state)",
-            lambda s: [(s, "visit_logs", "visit_logs", expires, False, "bench", 8, 0)],
+            lambda s: [(s, "visit_logs", "visit_logs", expiry, False, "bench", 8, 0)],
         ),
     ]
+
+
+def _load(store: SqlVaultStore, n: int, expires: datetime, prefix: str) -> None:
+    """``n`` subjects with one bucket of 8 fields each, expiring at ``expires``, one commit per 100,000 subjects:
+    executemany on SQLite, COPY on PostgreSQL (executemany loads 10M subjects in about half an hour there)."""
+    raw: Any = store.engine.raw_connection()
+    sqlite = store.engine.dialect.name == "sqlite"
+    if sqlite:  # SQLAlchemy's text for a DateTime on SQLite
+        tables = _tables(f"{KEYS_SCHEMA}.data_keys", *(t.strftime("%Y-%m-%d %H:%M:%S.%f") for t in (NOW, expires)))
+    else:
+        tables = _tables("data_keys", NOW, expires)
     cursor = raw.driver_connection.cursor()
     for start in range(0, n, _LOAD):
         ids = [f"{prefix}{i:010d}" for i in range(start, min(n, start + _LOAD))]
+        if sqlite:
+            cursor.execute("BEGIN")  # jikimi's connections leave transactions to the caller: one per chunk, not row
         for table, rows in tables:
+            if sqlite:
+                marks = ", ".join("?" * len(rows(ids[0])[0]))
+                cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", [r for s in ids for r in rows(s)])
+                continue
             with cursor.copy(f"COPY {table} FROM STDIN") as copy:
                 for s in ids:
                     for row in rows(s):
                         copy.write_row(row)
         raw.driver_connection.commit()
-    # As autovacuum would within a minute of a bulk load: without statistics (and hint bits) the first query on the
-    # fresh tables pays for them, and that is the load's cost, not the sweep's.
-    raw.driver_connection.autocommit = True
-    cursor.execute("VACUUM ANALYZE subjects, data_keys, fields, retention_buckets")
-    raw.driver_connection.autocommit = False  # back to the pool as it came
+    if not sqlite:
+        # As autovacuum would within a minute of a bulk load: without statistics (and hint bits) the first query on
+        # the fresh tables pays for them, and that is the load's cost, not the sweep's.
+        raw.driver_connection.autocommit = True
+        cursor.execute("VACUUM ANALYZE subjects, data_keys, fields, retention_buckets")
+        raw.driver_connection.autocommit = False  # back to the pool as it came
     raw.close()
 
 
