@@ -89,6 +89,7 @@ class Vault:
         """Refuses (KeyringError) a keyring that does not match the database, before anything else happens."""
         self._policy = policy
         self._store = store
+        self._keys_apart: bool = getattr(store, "keys_apart", False)  # VaultStore's doc
         self._clock: Clock = clock or SystemClock()
         self._passwords = passwords or PasswordHashing()
         self._cache = AeadCache(cache_size)
@@ -196,7 +197,7 @@ class Vault:
         """
         _check_subject(subject)
         dek, key = new_data_key(self._keyring, subject, LIVE)
-        if not getattr(self._store, "keys_apart", False):
+        if not self._keys_apart:
             return NewKey(key, dek, False)
         with self._store.transaction() as session:
             session.add_keys([key], self._clock.now(), subjects=False)
