@@ -144,11 +144,10 @@ class SqlVaultSession:
         return out
 
     def add_keys(self, keys: Sequence[DataKey], created_at: datetime, *, subjects: bool = True) -> None:
-        when = self._sql.created_at(created_at)
-        cursor = self._cursor
         if subjects:
-            cursor.executemany(self._sql.add_subjects, [(s, when) for s in dict.fromkeys(k.subject for k in keys)])
-        cursor.executemany(
+            self.add_subjects([k.subject for k in keys], created_at)
+        when = self._sql.created_at(created_at)
+        self._cursor.executemany(
             self._sql.add_keys, [(k.subject, k.bucket, k.key_version, k.kek_id, k.wrapped, when) for k in keys]
         )
 
