@@ -1,9 +1,12 @@
 """Retention benchmarks: the destruction sweep over expired subjects, and a sweep with nothing to do.
 
 The expired buckets (8 ciphertext fields each, as the issue counts them) are loaded straight into the tables: the
-sweep, not the sign-up path, is what is measured. Figures (seconds, lower is better):
+sweep, not the sign-up path, is what is measured. Their expiries are spread over 30 days (a month of withdrawals),
+each day's data keys under that day's expiry key, as ``Retention`` makes them (docs/retention.md, "Expiry keys").
+Figures (seconds, lower is better):
 
-- keys shredded: from the sweep's start until every due data key is deleted (the data is unreadable from then on);
+- keys shredded: from the sweep's start until every due key is deleted (the data is unreadable from then on): the
+  30 expiry keys;
 - every row gone: the whole sweep, ciphertext rows included;
 - peak memory: the sweeping process's peak resident set (MB), whatever the number of subjects;
 - nothing to do: a sweep over the same number of kept buckets that expire far in the future (index only).
@@ -37,6 +40,7 @@ __all__ = ["run_retention_benchmarks"]
 POLICY = os.path.join(os.path.dirname(__file__), "..", "examples", "policies", "1mm.yaml")
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 _LOAD = 100_000
+_DAYS = 30  # the loaded buckets expire over this many days, one expiry key each
 
 # The sweep as a separate process: times from its own start, and its peak RSS. VmHWM, not ru_maxrss: Linux carries
 # ru_maxrss over from the parent through fork and exec, so it would report the loading bench's peak.
@@ -59,53 +63,71 @@ print(json.dumps({"keys": marks[-1] if marks else 0.0, "total": total, "rss_mb":
 """
 
 
-def _tables(keys: str, created: Any, expiry: Any) -> list[tuple[str, Callable[[str], list[tuple[Any, ...]]]]]:
-    """Each loaded table (with its columns) and the rows one subject gets there: one bucket of 8 fields."""
+def _tables(
+    keys: str, created: Any, expiries: list[Any], names: list[str]
+) -> list[tuple[str, Callable[[int, str], list[tuple[Any, ...]]]]]:
+    """Each loaded table (with its columns) and the rows subject number ``n`` gets there: one bucket of 8 fields,
+    expiring on day ``n % _DAYS``, its data key wrapped by that day's expiry key (``names``)."""
     blob, key = os.urandom(40), os.urandom(60)
     items = [f"item{j}" for j in range(8)]
     return [
-        ("subjects (id, created_at)", lambda s: [(s, created)]),
+        ("subjects (id, created_at)", lambda n, s: [(s, created)]),
         (
             f"{keys} (subject, bucket, key_version, kek_id, wrapped, created_at)",
-            lambda s: [(s, "visit_logs", 1, "bench", key, created)],
+            lambda n, s: [(s, "visit_logs", 1, names[n % _DAYS], key, created)],
         ),
-        ("fields (subject, bucket, item, kind, value)", lambda s: [(s, "visit_logs", i, 1, blob) for i in items]),
+        ("fields (subject, bucket, item, kind, value)", lambda n, s: [(s, "visit_logs", i, 1, blob) for i in items]),
         (
-            "retention_buckets (subject, bucket, rule, expires_at, separate_storage, policy_version, items, state)",
-            lambda s: [(s, "visit_logs", "visit_logs", expiry, False, "bench", 8, 0)],
+            "retention_buckets (subject, bucket, rule, expires_at, separate_storage, policy_version, items, state, "
+            "expiry_key)",
+            lambda n, s: [(s, "visit_logs", "visit_logs", expiries[n % _DAYS], False, "bench", 8, 0, names[n % _DAYS])],
         ),
     ]
 
 
-def _load(store: SqlVaultStore, n: int, expires: datetime, prefix: str) -> None:
-    """``n`` subjects with one bucket of 8 fields each, expiring at ``expires``, one commit per 100,000 subjects:
-    executemany on SQLite, COPY on PostgreSQL (executemany loads 10M subjects in about half an hour there)."""
+def _expiry_keys(engine: Engine, expires: datetime) -> tuple[list[datetime], list[str]]:
+    """One expiry key per day from ``expires`` on, made through the engine as a bucket's first kept copy would."""
+    expiries = [expires + timedelta(days=d) for d in range(_DAYS)]
+    names = [engine.retention.expiry_key(at) for at in expiries]
+    assert None not in names
+    return expiries, [str(n) for n in names]
+
+
+def _load(store: SqlVaultStore, engine: Engine, n: int, expires: datetime, prefix: str) -> None:
+    """``n`` subjects with one bucket of 8 fields each, expiring over 30 days from ``expires``, one commit per
+    100,000 subjects: executemany on SQLite, COPY on PostgreSQL (executemany loads 10M subjects in about half an
+    hour there)."""
     raw: Any = store.engine.raw_connection()
     sqlite = store.engine.dialect.name == "sqlite"
+    expiries, names = _expiry_keys(engine, expires)
     if sqlite:  # SQLAlchemy's text for a DateTime on SQLite
-        tables = _tables(f"{KEYS_SCHEMA}.data_keys", *(t.strftime("%Y-%m-%d %H:%M:%S.%f") for t in (NOW, expires)))
+
+        def text(t: datetime) -> str:
+            return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+        tables = _tables(f"{KEYS_SCHEMA}.data_keys", text(NOW), [text(t) for t in expiries], names)
     else:
-        tables = _tables("data_keys", NOW, expires)
+        tables = _tables("data_keys", NOW, expiries, names)
     cursor = raw.driver_connection.cursor()
     for start in range(0, n, _LOAD):
-        ids = [f"{prefix}{i:010d}" for i in range(start, min(n, start + _LOAD))]
+        ids = [(i, f"{prefix}{i:010d}") for i in range(start, min(n, start + _LOAD))]
         if sqlite:
             cursor.execute("BEGIN")  # jikimi's connections leave transactions to the caller: one per chunk, not row
         for table, rows in tables:
             if sqlite:
-                marks = ", ".join("?" * len(rows(ids[0])[0]))
-                cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", [r for s in ids for r in rows(s)])
+                marks = ", ".join("?" * len(rows(*ids[0])[0]))
+                cursor.executemany(f"INSERT INTO {table} VALUES ({marks})", [r for i, s in ids for r in rows(i, s)])
                 continue
             with cursor.copy(f"COPY {table} FROM STDIN") as copy:
-                for s in ids:
-                    for row in rows(s):
+                for i, s in ids:
+                    for row in rows(i, s):
                         copy.write_row(row)
         raw.driver_connection.commit()
     if not sqlite:
         # As autovacuum would within a minute of a bulk load: without statistics (and hint bits) the first query on
         # the fresh tables pays for them, and that is the load's cost, not the sweep's.
         raw.driver_connection.autocommit = True
-        cursor.execute("VACUUM ANALYZE subjects, data_keys, fields, retention_buckets")
+        cursor.execute("VACUUM ANALYZE subjects, data_keys, fields, retention_buckets, expiry_keys")
         raw.driver_connection.autocommit = False  # back to the pool as it came
     raw.close()
 
@@ -128,7 +150,7 @@ def run_retention_benchmarks(
         store, url, schema = open_db()
         retention = SqlRetentionStore(store.engine)
         engine = Engine(policy, retention, keyring, FixedClock(NOW))
-        _load(store, subjects, NOW + timedelta(days=92), "x")
+        _load(store, engine, subjects, NOW + timedelta(days=92), "x")
         log(f"retention run {run}: {subjects:,} expired buckets loaded")
         when = (NOW + timedelta(days=200)).isoformat()
         child = subprocess.run(
@@ -138,7 +160,7 @@ def run_retention_benchmarks(
             check=True,
         )
         got = json.loads(child.stdout)
-        _load(store, subjects, NOW + timedelta(days=3650), "k")
+        _load(store, engine, subjects, NOW + timedelta(days=3650), "k")
         start = time.perf_counter()
         engine.sweep(NOW + timedelta(days=200))
         nothing = time.perf_counter() - start

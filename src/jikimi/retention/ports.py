@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
 from jikimi.consent.ports import ConsentSession
@@ -41,6 +41,7 @@ class KeptBucket:
     policy_version: str  # the policy in force when the clock started: its rule set the expiry
     record: str | None = None
     items: int = 0  # fields stored in the bucket: what the destruction log counts, without counting rows again
+    expiry_key: str | None = None  # the expiry key its data key is wrapped under (None: the KEK)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,30 @@ class RetentionSession(ConsentSession, Protocol):
         """The buckets of ``subject`` still kept (not yet shredded)."""
         ...
 
+    def clear_expiry_keys(self, subject: str) -> None:
+        """Record that the subject's kept buckets are under the KEK now (their keys were moved: a legal hold)."""
+        ...
+
+    def expiry_key_for(self, day: date) -> str | None:
+        """The newest expiry key of ``day`` not yet shredded, if any."""
+        ...
+
+    def add_expiry_key(self, name: str, day: date, at: datetime) -> None: ...
+
+    def elapsed_expiry_keys(self, now: datetime) -> list[str]:
+        """The expiry keys not yet marked shredded whose whole day is over at ``now`` (one per day: few)."""
+        ...
+
+    def due_total(self, now: datetime) -> tuple[int, int]:
+        """``(under elapsed expiry keys, to shred one by one)``: the due buckets :meth:`due_counts` would count,
+        from indexes alone (the sweep's progress total)."""
+        ...
+
+    def mark_expiry_shredded(self, name: str, at: datetime) -> list[RuleCount] | None:
+        """Mark an expiry key shredded (its key was deleted) and count, by rule, the kept buckets under it: what
+        its shred destroyed. None if it was marked already (by an earlier or a concurrent sweep)."""
+        ...
+
     def add_record(self, record: RecordRow) -> None: ...
 
     def records_of(self, subject: str) -> list[RecordRow]: ...
@@ -126,19 +151,31 @@ class RetentionSession(ConsentSession, Protocol):
 
     def holds_of(self, subject: str) -> list[HoldRow]: ...
 
-    def due_counts(self, now: datetime, *, items: bool = True) -> list[RuleCount]:
-        """The kept buckets expired at ``now`` whose subject has no unreleased legal hold, counted by rule (the dry
-        run, and the run's total); ``items=False`` skips counting fields."""
+    def due_counts(self, now: datetime) -> list[RuleCount]:
+        """The kept buckets expired at ``now`` whose subject has no unreleased legal hold and that no shredded
+        expiry key took yet, counted by rule with their fields (the dry run)."""
         ...
 
     def shred_due(self, now: datetime, limit: int) -> list[RuleCount]:
-        """Shred up to ``limit`` due buckets in one step: delete their data keys (their blind-index entries stop
-        finding them) and mark them shredded; what went, by rule."""
+        """Shred up to ``limit`` due buckets one by one, in one step: delete their data keys (their blind-index
+        entries stop finding them) and mark them shredded; what went, by rule. Only buckets no expiry key will
+        take: those under the KEK, and those of the day ``now`` is in (its key goes when the day is over)."""
+        ...
+
+    def delete_due_keys(self, now: datetime, limit: int) -> int:
+        """Where keys commit apart from the data (SQLite's key file): the first half of :meth:`shred_due`, in a
+        transaction of its own: pick up to ``limit`` due buckets and delete their data keys; how many."""
+        ...
+
+    def mark_deleted_batch(self) -> list[RuleCount]:
+        """The second half, in the next transaction: mark the buckets :meth:`delete_due_keys` picked shredded (those
+        still kept: a bucket is counted once, whoever marks it); what this marked, by rule."""
         ...
 
     def purge_shredded(self, limit: int) -> tuple[int, int]:
-        """Purge up to ``limit`` shredded buckets: their ciphertext rows and blind-index entries, then the buckets
-        and records left empty; (buckets purged, ciphertext rows deleted)."""
+        """Purge up to ``limit`` shredded buckets (marked so, or under a shredded expiry key): their data keys,
+        ciphertext rows and blind-index entries, then the buckets and records left empty; (buckets purged,
+        ciphertext rows deleted)."""
         ...
 
     def log_destruction(self, entries: Sequence[DestructionEntry]) -> None: ...

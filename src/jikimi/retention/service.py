@@ -7,11 +7,19 @@ Transactions (each one commit, or nothing):
   with an ``end`` ledger event, and the destruction is logged;
 - :meth:`Retention.record`: the record row and one vault bucket ``<rule>/<record id>`` per rule that keeps its kind,
   each with the expiry its rule gives from the record's date;
-- the sweep, per batch: the due buckets' data keys are deleted, the buckets marked shredded, one destruction-log
-  entry per rule written and the run's progress advanced; once every due key is gone, the ciphertext rows go in
-  bounded chunks, one transaction each (performance.md §5: the key is what makes data readable). A sweep killed
-  at any moment leaves buckets either kept (untouched), or shredded with the log entry written (the next run only
-  deletes their rows, and logs nothing twice), or gone.
+- the sweep: first the expiry keys of every day that is over are deleted, in one commit (every bucket of those days
+  is unreadable from then on); then, per batch, the other due buckets (under the KEK, or due earlier today) have
+  their data keys deleted, are marked shredded, logged by rule and the run's progress advanced (on SQLite, whose key
+  file commits apart from the data file, the keys in a commit of their own before the rest); then each shredded
+  day is marked, with one destruction-log entry per rule, in a transaction of its own; once every due key is gone,
+  the ciphertext rows go in bounded chunks, one transaction each (performance.md §5: the key is what makes data
+  readable). A sweep killed at any moment leaves buckets either kept (untouched), or shredded with the log entry
+  written (the next run only deletes their rows, and logs nothing twice), or gone; or under an expiry key deleted
+  but not yet logged, which the next run logs (it finds the day unmarked; deleting a gone key is a no-op).
+
+Expiry keys: a bucket whose expiry is known when it is made (or when its clock starts) gets its data key wrapped
+under the expiry key of its UTC day, not under the KEK; a legal hold moves the subject's keys back under the KEK,
+so no day's shred can reach held data.
 
 A bucket's expiry is fixed when its clock starts, by the policy version then in force; a later policy version does
 not move it (the rules in force for each record apply). One-way items (passwords) are never kept: nothing can read
@@ -101,6 +109,17 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
+def _add(done: dict[str, tuple[int, int]], counts: list[RuleCount]) -> None:
+    for c in counts:
+        n, items = done.get(c.rule, (0, 0))
+        done[c.rule] = (n + c.buckets, items + c.fields)
+
+
+def _held(session: RetentionSession, subject: str) -> bool:
+    """Whether an unreleased legal hold covers ``subject``: its buckets stay under the KEK, out of any day's key."""
+    return any(h.released_at is None for h in session.holds_of(subject))
+
+
 def _record_id() -> str:
     return "r" + secrets.token_hex(8)
 
@@ -155,19 +174,23 @@ class Retention:
                 self._policy, held, event, now, clocks=clocks, exclude={ClockStart.TRANSACTION}
             )
             kept: list[Keep] = []
+            under: list[str | None] = []
+            held_ = _held(session, subject)
             for keep in disposition.keep:
                 items = {i: values[i] for i in sorted(keep.items) if i in values}
                 if not items:
                     continue  # only one-way items: nothing to keep (module doc)
-                self._vault.put(subject, items, keep.rule)
+                expiry_key = None if held_ else self._expiry_key(session, keep.expires_at, now)
+                self._vault.put(subject, items, keep.rule, expiry_key=expiry_key)
                 kept.append(Keep(keep.rule, frozenset(items), keep.expires_at, keep.use, keep.separate_storage))
+                under.append(expiry_key)
             version = self._policy.version
             session.add_kept(
                 [
                     KeptBucket(
-                        subject, k.rule, k.rule, k.expires_at, k.use, k.separate_storage, version, None, len(k.items)
+                        subject, k.rule, k.rule, k.expires_at, k.use, k.separate_storage, version, None, len(k.items), x
                     )
-                    for k in kept
+                    for k, x in zip(kept, under, strict=True)
                 ]
             )
             self._start_record_clocks(session, subject, now)
@@ -195,11 +218,16 @@ class Retention:
     def _start_record_clocks(self, session: RetentionSession, subject: str, now: datetime) -> None:
         """Records whose rule's clock starts at the end of the relationship get their expiry now."""
         started = []
+        held = _held(session, subject)
         for bucket in session.kept_of(subject):
             rule = self._rules.get(bucket.rule)
             if bucket.expires_at is None and rule is not None and rule.starts in _ENDING:
                 period = rule_period(rule)
                 expiry = add_period(now, period) if period else None
+                # Its data key goes under its day's expiry key, in this same transaction.
+                expiry_key = None if held else self._expiry_key(session, expiry, now)
+                if expiry_key is not None and not self._vault.move_key(subject, bucket.bucket, expiry_key):
+                    expiry_key = None
                 started.append(
                     KeptBucket(
                         bucket.subject,
@@ -211,9 +239,32 @@ class Retention:
                         bucket.policy_version,
                         bucket.record,
                         bucket.items,
+                        expiry_key,
                     )
                 )
         session.add_kept(started)
+
+    def expiry_key(self, expires_at: datetime) -> str | None:
+        """The name of the expiry key for buckets that expire at ``expires_at`` (made if its day has none yet, in a
+        transaction of its own); None if that day is already over. For bulk loads that write buckets themselves."""
+        with self._uow.begin() as session:
+            return self._expiry_key(cast(RetentionSession, session), expires_at, self._clock.now())
+
+    def _expiry_key(self, session: RetentionSession, expires_at: datetime | None, now: datetime) -> str | None:
+        """The expiry key a bucket expiring at ``expires_at`` goes under (made if its day has none yet); None (the
+        KEK) for no expiry, or one whose day is already over: such a bucket is shredded on its own."""
+        if expires_at is None:
+            return None
+        day = _aware(expires_at).astimezone(UTC).date()
+        if day < _aware(now).astimezone(UTC).date():
+            return None
+        name = session.expiry_key_for(day)
+        # A key lost to a crash inside its first commit (SQLite writes the data file's row, then the key file's key)
+        # is replaced, not reused: a bucket wrapped under it could never be read.
+        if name is None or not self._vault.has_expiry_key(name):
+            name = self._vault.new_expiry_key(day)  # joins this transaction: it commits with its first bucket
+            session.add_expiry_key(name, day, now)
+        return name
 
     # --- operational records -----------------------------------------------------------------------------
 
@@ -242,15 +293,17 @@ class Retention:
         with self._uow.begin() as consent_session:
             session = cast(RetentionSession, consent_session)
             session.add_record(RecordRow(rid, subject, kind, at))
+            held = _held(session, subject)
             kept = []
             for rule in rules:
                 bucket = f"{rule.key}/{rid}"
                 # Each rule keeps only its own items: a 3-month log rule's items never ride a 12-month copy.
                 covered = set(rule.items) | set(declared.items)
                 own = {k: v for k, v in values.items() if k in covered}
-                self._vault.put(subject, own, bucket)
                 period = rule_period(rule)
                 expiry = add_period(at, period) if period and rule.starts is ClockStart.TRANSACTION else None
+                expiry_key = None if held else self._expiry_key(session, expiry, self._clock.now())
+                self._vault.put(subject, own, bucket, expiry_key=expiry_key)
                 kept.append(
                     KeptBucket(
                         subject,
@@ -262,6 +315,7 @@ class Retention:
                         self._policy.version,
                         rid,
                         len(own),
+                        expiry_key,
                     )
                 )
             session.add_kept(kept)
@@ -292,8 +346,17 @@ class Retention:
         self._consents.subject(subject)  # UnknownSubjectError
         if not reason.strip():
             raise RetentionError("a legal hold needs a reason")
-        with self._uow.begin() as session:
-            return cast(RetentionSession, session).add_hold(subject, reason, self._clock.now(), actor)
+        # The subject's keys leave their expiry keys first, each in a commit of its own (on SQLite the key file
+        # commits apart from the data file): no day's shred can then reach held data. A crash before the hold
+        # commits leaves keys under the KEK and no hold: the buckets are then shredded one by one when due.
+        for kept in self.kept(subject):
+            if kept.expiry_key is not None:
+                self._vault.move_key(subject, kept.bucket, None)
+        with self._uow.begin() as consent_session:
+            session = cast(RetentionSession, consent_session)
+            hold = session.add_hold(subject, reason, self._clock.now(), actor)
+            session.clear_expiry_keys(subject)
+            return hold
 
     def release_hold(self, hold: int, actor: str) -> None:
         with self._uow.begin() as session:
@@ -319,32 +382,57 @@ class Retention:
         if batch < 1 or chunk < 1:
             raise ValueError("batch and chunk must be positive")
         now = now or self._clock.now()
-        with self._uow.begin() as session:
-            due = cast(RetentionSession, session).due_counts(now, items=dry_run)
         if dry_run:
-            return SweepReport(now, True, tuple(due))
-        total = sum(c.buckets for c in due)
-        with self._uow.begin() as session:
-            run = cast(RetentionSession, session).start_run(now, self._clock.now())
+            with self._uow.begin() as session:
+                return SweepReport(now, True, tuple(cast(RetentionSession, session).due_counts(now)))
+        with self._uow.begin() as consent_session:
+            session = cast(RetentionSession, consent_session)
+            under_keys, alone = session.due_total(now)
+            run = session.start_run(now, self._clock.now())
+        total = under_keys + alone
         resumed = self._purge(chunk)  # what a killed run shredded but did not finish deleting
         done: dict[str, tuple[int, int]] = {}
         batches = buckets = 0
+        # 1. Every day that is over: its expiry key, all in one commit; from it on, those days' data is unreadable.
+        with self._uow.begin() as session:
+            days = cast(RetentionSession, session).elapsed_expiry_keys(now)
+        if days:
+            self._vault.shred_expiry_keys(days)
+            batches, buckets = 1, under_keys
+            if progress is not None:
+                progress(SweepProgress(batches, buckets, max(total, buckets)))
+        # 2. The buckets no expiry key takes, batch by batch: keys deleted, marked, logged, in one commit each; where
+        # the keys commit apart (SQLite's key file), the keys in a commit of their own first (see the module doc).
         while True:
+            if self._uow.keys_apart:
+                with self._uow.begin() as session:
+                    if not cast(RetentionSession, session).delete_due_keys(now, batch):
+                        break
             with self._uow.begin() as consent_session:
                 session = cast(RetentionSession, consent_session)
-                counts = session.shred_due(now, batch)
+                if self._uow.keys_apart:
+                    counts = session.mark_deleted_batch()
+                else:
+                    counts = session.shred_due(now, batch)
+                    if not counts:
+                        break
                 picked = sum(c.buckets for c in counts)
-                if not picked:
-                    break
                 session.log_destruction([self._entry(now, c, run) for c in counts])
                 session.advance_run(run, picked)
             batches += 1
             buckets += picked
-            for c in counts:
-                n, items = done.get(c.rule, (0, 0))
-                done[c.rule] = (n + c.buckets, items + c.fields)
+            _add(done, counts)
             if progress is not None:
                 progress(SweepProgress(batches, buckets, max(total, buckets)))
+        # 3. Each shredded day marked and logged by rule, once (a concurrent sweep may have logged it).
+        for name in days:
+            with self._uow.begin() as consent_session:
+                session = cast(RetentionSession, consent_session)
+                day = session.mark_expiry_shredded(name, self._clock.now())
+                if day is not None:
+                    session.log_destruction([self._entry(now, c, run) for c in day])
+                    session.advance_run(run, sum(c.buckets for c in day))
+                    _add(done, day)
         self._purge(chunk)  # every due key is gone by now: the rows left are unreadable, deleted at leisure
         with self._uow.begin() as session:
             cast(RetentionSession, session).finish_run(run, self._clock.now())

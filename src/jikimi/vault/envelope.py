@@ -10,6 +10,11 @@ database adopts the keyring it first meets.
 
 Rotation (:func:`rotate_kek`) re-wraps every DEK under a new KEK, in batches of one transaction each. It is
 idempotent and resumable: a DEK already under the new KEK is skipped, so a run cut short is simply run again.
+
+Expiry keys (:class:`ExpiryKeyring`): a retention bucket's DEK may be wrapped, not under the KEK, but under the
+expiry key of the day the bucket expires; that key is itself a DEK of the reserved subject ``~expiry`` wrapped
+under the KEK. Deleting it shreds every bucket of its day at once (docs/retention.md, "Expiry keys"). A rotation
+re-wraps the expiry keys, not the DEKs under them.
 """
 
 from __future__ import annotations
@@ -20,16 +25,34 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from jikimi.errors import KeyringError
 from jikimi.vault.keyring import Keyring
 from jikimi.vault.ports import DataKey, VaultStore
 
-__all__ = ["RotationReport", "check_keyring", "key_context", "new_data_key", "rotate_kek"]
+__all__ = [
+    "EXPIRY_PREFIX",
+    "EXPIRY_SUBJECT",
+    "ExpiryKeyring",
+    "RotationReport",
+    "check_keyring",
+    "key_context",
+    "new_data_key",
+    "rotate_kek",
+]
 
 DEK_SIZE = 32
 _CHECK_PREFIX = "kek_check/"
 _INDEX_CHECK = "index_check"
 _CONTEXT_HEAD = len(b"jikimi.dek").to_bytes(2, "big") + b"jikimi.dek"
+#: The subject an expiry key is stored under, as a DEK of bucket ``<EXPIRY_PREFIX><day>/<random>``. Subject ids
+#: are ``s_...`` and never start with "~".
+EXPIRY_SUBJECT = "~expiry"
+#: How the name of an expiry key begins; a DEK under it records that name as its ``kek_id``.
+EXPIRY_PREFIX = "expiry:"
+_NONCE = 12
 
 
 def key_context(subject: str, bucket: str) -> bytes:
@@ -43,6 +66,44 @@ def new_data_key(keyring: Keyring, subject: str, bucket: str) -> tuple[bytes, Da
     dek = os.urandom(DEK_SIZE)
     wrapped = keyring.wrap(dek, key_context(subject, bucket))
     return dek, DataKey(subject, bucket, 1, keyring.kek_id, wrapped)
+
+
+class ExpiryKeyring:
+    """Wraps DEKs under one expiry key (a random 32-byte key, itself stored wrapped under the KEK).
+
+    A :class:`Keyring` for wrapping only: blind indexes use the main keyring's key (:meth:`index_key` refuses).
+    """
+
+    __slots__ = ("_aead", "_name")
+
+    def __init__(self, name: str, key: bytes) -> None:
+        self._name = name
+        self._aead = AESGCM(key)
+
+    @property
+    def kek_id(self) -> str:
+        return self._name
+
+    def wrap(self, dek: bytes, context: bytes) -> bytes:
+        nonce = os.urandom(_NONCE)
+        return nonce + self._aead.encrypt(nonce, dek, self._ad(context))
+
+    def unwrap(self, wrapped: bytes, kek_id: str, context: bytes) -> bytes:
+        if kek_id != self._name:
+            raise KeyringError(f"data key is wrapped by {kek_id!r}, not by expiry key {self._name!r}")
+        try:
+            return self._aead.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], self._ad(context))
+        except InvalidTag:
+            raise KeyringError(f"expiry key {self._name!r} cannot unwrap a stored data key (altered?)") from None
+
+    def index_key(self) -> bytes:
+        raise KeyringError("an expiry key has no blind-index key: use the main keyring's")
+
+    def _ad(self, context: bytes) -> bytes:
+        return b"jikimi.expiry.v1\x00" + self._name.encode() + b"\x00" + context
+
+    def __repr__(self) -> str:
+        return f"ExpiryKeyring({self._name!r})"  # the name only, never the key
 
 
 def _index_check(keyring: Keyring) -> bytes:
@@ -109,11 +170,13 @@ def rotate_kek(
             if not page:
                 break
             session.rewrap(_rewrap(page, old, new))
-        rewrapped += sum(1 for key in page if key.kek_id != new.kek_id)
+        rewrapped += sum(1 for key in page if key.kek_id != new.kek_id and not key.kek_id.startswith(EXPIRY_PREFIX))
         after = (page[-1].subject, page[-1].bucket)
         batches += 1
     with store.transaction() as session:
-        remaining = session.count_keys() - session.count_keys(new.kek_id)
+        # DEKs under an expiry key follow it: only keys under a KEK count (the expiry keys among them).
+        under_expiry = session.count_keys(EXPIRY_PREFIX, prefix=True)
+        remaining = session.count_keys() - session.count_keys(new.kek_id) - under_expiry
         if remaining == 0 and old.kek_id != new.kek_id:
             # Only now is the old KEK no longer needed; until then both keys open the database.
             session.delete_meta(_CHECK_PREFIX + old.kek_id)
@@ -123,8 +186,8 @@ def rotate_kek(
 def _rewrap(page: Sequence[DataKey], old: Keyring, new: Keyring) -> list[DataKey]:
     out = []
     for key in page:
-        if key.kek_id == new.kek_id:
-            continue  # done by an earlier, interrupted run
+        if key.kek_id == new.kek_id or key.kek_id.startswith(EXPIRY_PREFIX):
+            continue  # done by an earlier, interrupted run; or under an expiry key, which is re-wrapped itself
         context = key_context(key.subject, key.bucket)
         dek = old.unwrap(key.wrapped, key.kek_id, context)
         out.append(DataKey(key.subject, key.bucket, key.key_version, new.kek_id, new.wrap(dek, context)))

@@ -130,8 +130,8 @@ class VaultSession(Protocol):
         """Replace ``kek_id`` and ``wrapped`` of existing data keys."""
         ...
 
-    def count_keys(self, kek_id: str | None = None) -> int:
-        """Data keys in all (or wrapped by ``kek_id``)."""
+    def count_keys(self, kek_id: str | None = None, *, prefix: bool = False) -> int:
+        """Data keys in all (or wrapped by ``kek_id``; with ``prefix``, by any key whose id starts so)."""
         ...
 
     def get_meta(self, key: str) -> bytes | None: ...

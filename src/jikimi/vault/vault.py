@@ -10,14 +10,20 @@ statute, or ``<rule>/<record id>`` for one operational record, so :meth:`Vault.s
 statutory buckets readable (R-RET-2, R-SEC-27). ``put_new`` is the sign-up's write: a new subject's first data,
 without looking for a data key it cannot have yet.
 
+A retention bucket's data key may be wrapped under the expiry key of its day instead of the KEK
+(:meth:`Vault.new_expiry_key`, ``put(..., expiry_key=...)``): shredding that one key (:meth:`Vault.shred_expiry_key`)
+makes every bucket of the day unreadable at once (docs/retention.md, "Expiry keys").
+
 Values, clear keys and ciphertexts never reach a repr, a log record or an exception message.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from os import urandom
 
 from cryptography.exceptions import InvalidTag
@@ -37,7 +43,16 @@ from jikimi.vault.cipher import (
     decrypt_field,
     integrity_error,
 )
-from jikimi.vault.envelope import RotationReport, check_keyring, key_context, new_data_key, rotate_kek
+from jikimi.vault.envelope import (
+    EXPIRY_PREFIX,
+    EXPIRY_SUBJECT,
+    ExpiryKeyring,
+    RotationReport,
+    check_keyring,
+    key_context,
+    new_data_key,
+    rotate_kek,
+)
 from jikimi.vault.keyring import Keyring
 from jikimi.vault.masking import mask
 from jikimi.vault.passwords import PasswordHashing
@@ -115,13 +130,21 @@ class Vault:
 
     # --- writes ------------------------------------------------------------------------------------------
 
-    def put(self, subject: str, items: Mapping[str, str], bucket: str = LIVE) -> None:
+    def put(self, subject: str, items: Mapping[str, str], bucket: str = LIVE, *, expiry_key: str | None = None) -> None:
         """Validate then store ``items`` of one subject in one transaction, replacing earlier values."""
-        self.put_many([(subject, items)], bucket)
+        self.put_many([(subject, items)], bucket, expiry_key=expiry_key)
 
-    def put_many(self, records: Iterable[tuple[str, Mapping[str, str]]], bucket: str = LIVE) -> int:
-        """Validate every record, then store them all in one transaction; returns the number of fields written."""
+    def put_many(
+        self, records: Iterable[tuple[str, Mapping[str, str]]], bucket: str = LIVE, *, expiry_key: str | None = None
+    ) -> int:
+        """Validate every record, then store them all in one transaction; returns the number of fields written.
+
+        ``expiry_key`` (from :meth:`new_expiry_key`): the data keys are wrapped under it, not under the KEK (an
+        existing key in ``bucket`` is re-wrapped under it).
+        """
         self._check_bucket(bucket)
+        if expiry_key is not None and bucket == LIVE:
+            raise VaultError("live data has no expiry: it cannot be stored under an expiry key")
         batch = [(subject, dict(items)) for subject, items in records]
         plans = self._plans
         prepared: list[tuple[str, list[tuple[str, ItemPlan, str]]]] = []
@@ -150,14 +173,23 @@ class Vault:
         with self._store.transaction() as session:
             subjects = list(dict.fromkeys(subject for subject, _ in prepared))
             keys = session.get_keys(bucket, subjects)
+            wrapper: Keyring = self._keyring if expiry_key is None else self._expiry_ring(session, expiry_key)
             fresh: list[DataKey] = []
             aeads: dict[str, tuple[AESGCM, int]] = {}
             for subject in subjects:
                 key = keys.get(subject)
                 if key is None:
-                    dek, key = new_data_key(self._keyring, subject, bucket)
+                    dek, key = new_data_key(wrapper, subject, bucket)
                     fresh.append(key)
                     aeads[subject] = (self._cache.get(key.wrapped, _returns(dek)), 1)
+                elif expiry_key is not None and key.kek_id != expiry_key:
+                    # The bucket's key follows the expiry it is stored with now (the bucket lists one key).
+                    context = key_context(subject, bucket)
+                    dek = self._wrapper(session, key.kek_id).unwrap(key.wrapped, key.kek_id, context)
+                    moved = DataKey(subject, bucket, key.key_version, expiry_key, wrapper.wrap(dek, context))
+                    session.rewrap([moved])
+                    self._cache.discard(key.wrapped)
+                    aeads[subject] = (AESGCM(dek), key.key_version)
                 else:
                     aeads[subject] = (self._aead(key), key.key_version)
             tails: dict[int, bytes] = {}
@@ -404,6 +436,56 @@ class Vault:
 
     # --- keys --------------------------------------------------------------------------------------------
 
+    def new_expiry_key(self, day: date) -> str:
+        """A new expiry key for buckets that expire on ``day`` (UTC), stored wrapped under the KEK; its name.
+
+        In the open unit of work if there is one (the bucket that first needs it commits with it).
+        """
+        name = f"{EXPIRY_PREFIX}{day.isoformat()}/{secrets.token_hex(6)}"
+        _, key = new_data_key(self._keyring, EXPIRY_SUBJECT, name)
+        with self._store.transaction() as session:
+            session.add_keys([key], self._clock.now(), subjects=False)
+        return name
+
+    def has_expiry_key(self, name: str) -> bool:
+        """Whether the expiry key ``name`` is stored (not shredded, and not lost to a crash inside its first commit)."""
+        with self._store.transaction() as session:
+            return bool(session.get_keys(name, [EXPIRY_SUBJECT]))
+
+    def shred_expiry_keys(self, names: Sequence[str]) -> int:
+        """Delete expiry keys, in one transaction: every data key under them, and so every bucket of their days, is
+        unreadable from this commit on. How many there were."""
+        for name in names:
+            if not name.startswith(EXPIRY_PREFIX):
+                raise VaultError(f"{name!r} is not the name of an expiry key")
+        deleted = 0
+        with self._store.transaction() as session:
+            for name in names:
+                deleted += session.delete_keys(name, [EXPIRY_SUBJECT])
+        self._cache.clear()  # DEKs opened through them: cheaper to drop them all than to find them
+        _log.info("shredded %d expiry keys", deleted)
+        return deleted
+
+    def move_key(self, subject: str, bucket: str, expiry_key: str | None) -> bool:
+        """Re-wrap the data key of one bucket under ``expiry_key``, or under the KEK (``None``): the data is not
+        touched. False if the bucket has no key, or its key's expiry key is already shredded (its data is gone)."""
+        self._check_bucket(bucket)
+        with self._store.transaction() as session:
+            key = session.get_keys(bucket, [subject]).get(subject)
+            if key is None:
+                return False
+            target: Keyring = self._keyring if expiry_key is None else self._expiry_ring(session, expiry_key)
+            if key.kek_id == target.kek_id:
+                return True
+            context = key_context(subject, bucket)
+            try:
+                dek = self._wrapper(session, key.kek_id).unwrap(key.wrapped, key.kek_id, context)
+            except NotReadableError:
+                return False
+            session.rewrap([DataKey(subject, bucket, key.key_version, target.kek_id, target.wrap(dek, context))])
+        self._cache.discard(key.wrapped)
+        return True
+
     def rotate_kek(
         self, new_keyring: Keyring, *, batch_size: int = 1000, max_batches: int | None = None
     ) -> RotationReport:
@@ -430,11 +512,31 @@ class Vault:
         return self._aead_for(key.subject, key.bucket, key.kek_id, key.wrapped)
 
     def _aead_for(self, subject: str, bucket: str, kek_id: str, wrapped: bytes) -> AESGCM:
+        if kek_id.startswith(EXPIRY_PREFIX):
+            # Not cached: the expiry key is looked up on every read, so a shred by another process (the sweep)
+            # takes effect here at once. Kept data is read rarely (disputes, audits), never on a hot path.
+            with self._store.transaction() as session:
+                dek = self._wrapper(session, kek_id).unwrap(wrapped, kek_id, key_context(subject, bucket))
+            return AESGCM(dek)
+
         def unwrap() -> bytes:
             keyring = self._keyrings.get(kek_id, self._keyring)
             return keyring.unwrap(wrapped, kek_id, key_context(subject, bucket))
 
         return self._cache.get(wrapped, unwrap)
+
+    def _wrapper(self, session: VaultSession, kek_id: str) -> Keyring:
+        """The keyring that unwraps a key wrapped by ``kek_id``: a KEK, or an expiry key (read in ``session``)."""
+        if kek_id.startswith(EXPIRY_PREFIX):
+            return self._expiry_ring(session, kek_id)
+        return self._keyrings.get(kek_id, self._keyring)
+
+    def _expiry_ring(self, session: VaultSession, name: str) -> ExpiryKeyring:
+        key = session.get_keys(name, [EXPIRY_SUBJECT]).get(EXPIRY_SUBJECT)
+        if key is None:
+            raise NotReadableError(f"expiry key {name} is shredded: the data under it is destroyed")
+        keyring = self._keyrings.get(key.kek_id, self._keyring)
+        return ExpiryKeyring(name, keyring.unwrap(key.wrapped, key.kek_id, key_context(EXPIRY_SUBJECT, name)))
 
     def _read_rows_in_session(
         self, bucket: str, subjects: Sequence[str], items: Sequence[str] | None

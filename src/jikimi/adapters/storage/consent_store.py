@@ -39,11 +39,6 @@ _CHAIN = "SELECT seq, subject, body, hash FROM consent_events ORDER BY seq"
 _CHAIN_PAGE = "SELECT seq, subject, body, hash FROM consent_events WHERE seq > {p} ORDER BY seq LIMIT {p}"
 _IDLE_WRITERS = 4
 _CACHED_ROWS = 500
-# An entry whose key is shredded (its rows not yet purged) finds nobody, as in SqlVaultSession.find_subjects.
-_FIND = (
-    "SELECT DISTINCT b.subject FROM blind_index b WHERE b.item = {p} AND b.digest = {p} "
-    "AND EXISTS (SELECT 1 FROM {keys} k WHERE k.subject = b.subject AND k.bucket = b.bucket) ORDER BY b.subject"
-)
 
 
 class _Statements:
@@ -52,7 +47,6 @@ class _Statements:
     def __init__(self, p: str, keys: str) -> None:
         self.add_subject = _ADD_SUBJECT.format(p=p)
         self.append = _APPEND.format(p=p)
-        self.find = _FIND.format(p=p, keys=keys)
         self.of = _OF.format(p=p)
         self.page = _PAGE.format(p=p)
         self.chain_page = _CHAIN_PAGE.format(p=p)
@@ -88,10 +82,6 @@ class SqlConsentSession(SqlVaultSession):
             self._q.add_subject,
             (record.id, record.subject_type, record.channel, record.status.value, record.child, created, updated),
         )
-
-    def find_subjects(self, item: str, digest: bytes) -> list[str]:
-        self._cursor.execute(self._q.find, (item, digest))
-        return [row[0] for row in self._cursor.fetchall()]
 
     def get_subject(self, subject: str) -> SubjectRecord | None:
         row = self._conn.execute(select(consent_subjects).where(consent_subjects.c.id == subject)).first()

@@ -6,18 +6,26 @@ sweep finds due buckets through the ``(state, expires_at)`` index, never by a sc
 buckets shredded but not yet purged (``state`` 1) when a killed sweep resumes. ``retention_records`` holds the
 operational records' kind and date (their items are in the vault), ``legal_holds`` the holds, ``destruction_log``
 what was destroyed (no subject ids, no values), and ``sweep_runs`` each sweep's committed progress.
+
+``expiry_keys`` lists the expiry keys (migration ``v0009_expiry_keys``): one key per day of expiry wraps the data
+keys of every bucket due that day (``retention_buckets.expiry_key``), so the sweep shreds a whole day of buckets by
+deleting one key (docs/retention.md, "Expiry keys"). The key itself is in the key database, a data key of the
+reserved subject ``~expiry``; this table holds its day and whether it was shredded, in the data file, where the
+destruction log is.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, Index, Integer, SmallInteger, String, Table
+from sqlalchemy import Boolean, Column, Date, DateTime, Index, Integer, SmallInteger, String, Table
 
 from jikimi.adapters.storage.tables import metadata
 
 __all__ = [
     "KEPT",
+    "PURGED",
     "SHREDDED",
     "destruction_log",
+    "expiry_keys",
     "legal_holds",
     "retention_buckets",
     "retention_records",
@@ -25,6 +33,7 @@ __all__ = [
 ]
 
 KEPT, SHREDDED = 0, 1
+PURGED = 2  # an expiry key's state once no bucket under it is left: the purge no longer looks under it
 
 retention_buckets = Table(
     "retention_buckets",
@@ -39,7 +48,21 @@ retention_buckets = Table(
     Column("policy_version", String(64), nullable=False),
     Column("items", Integer, nullable=False),  # fields stored: the destruction log's count, known without a scan
     Column("state", SmallInteger, nullable=False),  # KEPT, or SHREDDED (key gone, rows still to delete)
+    # The expiry key its data key is wrapped under; NULL: under the KEK (no expiry yet, held, or made past its day).
+    Column("expiry_key", String(64), nullable=True),
     Index(None, "state", "expires_at"),
+    Index(None, "expiry_key", "state", "expires_at"),
+)
+
+expiry_keys = Table(
+    "expiry_keys",
+    metadata,
+    Column("name", String(64), primary_key=True),  # the key's bucket in the key database: "<day>/<random>"
+    Column("day", Date, nullable=False),  # UTC: every bucket under the key expires within this day
+    Column("state", SmallInteger, nullable=False),  # KEPT, SHREDDED (logged; rows may remain), PURGED (none left)
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("shredded_at", DateTime(timezone=True), nullable=True),
+    Index(None, "state", "day"),
 )
 
 retention_records = Table(

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import PoolProxiedConnection
 
 from jikimi.adapters.storage.tables import KEYS_SCHEMA, blind_index, data_keys, fields, meta, subjects
+from jikimi.vault.envelope import EXPIRY_PREFIX, EXPIRY_SUBJECT
 from jikimi.vault.ports import DataKey, FieldKind, FieldRow, FieldTuple, IndexRow, RawField
 
 __all__ = ["SqlVaultSession", "SqlVaultStore"]
@@ -56,6 +57,16 @@ _ADD_KEYS = (
 )
 
 
+# An entry whose key is shredded (its rows not yet purged) finds nobody; nor does one whose key is under a shredded
+# expiry key (docs/retention.md, "Expiry keys"). substr, not LIKE: a literal % would need escaping for psycopg.
+_FIND = (
+    "SELECT DISTINCT b.subject FROM blind_index b WHERE b.item = {p} AND b.digest = {p} "
+    "AND EXISTS (SELECT 1 FROM {keys} k WHERE k.subject = b.subject AND k.bucket = b.bucket "
+    f"AND (substr(k.kek_id, 1, {len(EXPIRY_PREFIX)}) <> '{EXPIRY_PREFIX}' OR EXISTS (SELECT 1 FROM {{keys}} e "
+    f"WHERE e.subject = '{EXPIRY_SUBJECT}' AND e.bucket = k.kek_id))) ORDER BY b.subject"
+)
+
+
 class _Sql:
     """The raw SQL of one driver (placeholders differ), with ``IN`` lists built once per length."""
 
@@ -68,6 +79,7 @@ class _Sql:
         self.upsert_index = _UPSERT_INDEX.format(p=p)
         self.read_subject = _READ_SUBJECT.format(p=p, keys=keys)
         self.add_subjects = _ADD_SUBJECTS.format(p=p)
+        self.find = _FIND.format(p=p, keys=keys)
         self.add_keys = _ADD_KEYS.format(p=p, keys=keys)
         self.delete_keys = f"DELETE FROM {keys} WHERE (subject, bucket) IN (SELECT value, ? FROM json_each(?))"
         # SQLite stores DateTime as text in SQLAlchemy's own format: convert exactly as SQLAlchemy would (on SQLite by
@@ -196,16 +208,8 @@ class SqlVaultSession:
         return out
 
     def find_subjects(self, item: str, digest: bytes) -> list[str]:
-        # An entry whose key is shredded (its rows not yet purged) finds nobody.
-        b, k = blind_index, data_keys
-        has_key = exists().where(k.c.subject == b.c.subject, k.c.bucket == b.c.bucket)
-        query = (
-            select(blind_index.c.subject)
-            .where(blind_index.c.item == item, blind_index.c.digest == digest, has_key)
-            .distinct()
-            .order_by(blind_index.c.subject)
-        )
-        return list(self._conn.scalars(query))
+        self._cursor.execute(self._sql.find, (item, digest))
+        return [row[0] for row in self._cursor.fetchall()]
 
     def delete_keys(self, bucket: str, subjects_: Sequence[str]) -> int:
         """Delete the keys of ``subjects_`` in ``bucket``: from this commit on their ciphertext is unreadable.
@@ -273,10 +277,10 @@ class SqlVaultSession:
         ]
         self._conn.execute(stmt, params)
 
-    def count_keys(self, kek_id: str | None = None) -> int:
+    def count_keys(self, kek_id: str | None = None, *, prefix: bool = False) -> int:
         query = select(func.count()).select_from(data_keys)
         if kek_id is not None:
-            query = query.where(data_keys.c.kek_id == kek_id)
+            query = query.where(data_keys.c.kek_id.startswith(kek_id) if prefix else data_keys.c.kek_id == kek_id)
         return int(self._conn.scalar(query) or 0)
 
     def get_meta(self, key: str) -> bytes | None:
