@@ -7,18 +7,20 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 from sqlalchemy import delete, func, inspect, select
 
-from jikimi.adapters.storage.retention_store import SqlRetentionStore, open_retention_store
+from jikimi.adapters.storage.retention_store import SqlRetentionSession, SqlRetentionStore, open_retention_store
 from jikimi.adapters.storage.retention_tables import KEPT, PURGED, destruction_log, expiry_keys, retention_buckets
 from jikimi.adapters.storage.schema import downgrade, upgrade
 from jikimi.adapters.storage.tables import data_keys
 from jikimi.clock import FixedClock
 from jikimi.engine import Engine
-from jikimi.errors import NotReadableError, SchemaError
+from jikimi.errors import SchemaError
 from jikimi.policy import load_policy
+from jikimi.retention.ports import RuleCount
 from jikimi.vault import LocalKeyring
 from jikimi.vault.envelope import EXPIRY_PREFIX, EXPIRY_SUBJECT
 
@@ -120,8 +122,9 @@ def test_an_expiry_key_deleted_by_a_killed_sweep_is_logged_once_by_the_next(make
     assert mm.vault.find_by("inquiry_email", f"{a}@example.com") == [a]
     (name,) = {wrapped_by(mm, sid, f"complaint_records/{mm.retention.records(sid)[0].id}") for sid in (a, b)}
     assert mm.vault.shred_expiry_keys([name]) == 1  # the sweep's first step, and then the kill
-    with pytest.raises(NotReadableError, match=r"expiry key .* is shredded"):
-        mm.vault.get(a, None, bucket)
+    assert mm.vault.get(a, None, bucket) == {}  # as a deleted data key: nothing to read
+    assert a not in mm.vault.get_many([a, b], None, bucket)
+    assert [k.bucket for k in mm.retention.kept(a)] == []  # destroyed, though its day is not logged yet
     assert mm.vault.find_by("inquiry_email", f"{a}@example.com") == []
     clock.set(datetime(2029, 3, 3, 3, 0, tzinfo=UTC))
     assert [(c.rule, c.buckets) for c in mm.sweep(dry_run=True).by_rule] == [("complaint_records", 2)]
@@ -191,8 +194,7 @@ def test_a_bucket_stored_again_under_another_expiry_key_follows_it(make: Make) -
     assert mm.vault.shred_expiry_keys([first]) == 1
     assert mm.vault.get(sid, None, "visit_logs/r1") == {"access_log": "GET /again", "ip_address": "192.0.2.1"}
     assert mm.vault.shred_expiry_keys([second]) == 1
-    with pytest.raises(NotReadableError):
-        mm.vault.get(sid, None, "visit_logs/r1")
+    assert mm.vault.get(sid, None, "visit_logs/r1") == {}
 
 
 def test_what_a_held_subject_keeps_stays_under_the_kek(make_any: Make, clock: FixedClock) -> None:
@@ -258,3 +260,79 @@ def test_an_expiry_key_lost_in_a_crash_is_replaced_not_reused(make: Make) -> Non
     second = mm.record(b, "visit_log", VISIT)  # the same day: not under the lost key
     assert wrapped_by(mm, b, f"visit_logs/{second}") not in (lost, None)
     assert mm.vault.get(b, None, f"visit_logs/{second}") == VISIT
+
+
+def test_a_held_bucket_still_under_its_days_key_is_moved_out_before_the_day_goes(
+    make_any: Make, clock: FixedClock
+) -> None:
+    """A hold that could not move a bucket's key (placed while the bucket was being made, or cut short): the next
+    sweep moves it under the KEK before it deletes any day's key."""
+    mm = make_any("1mm")
+    held = member(mm, 1)
+    bucket = f"visit_logs/{mm.record(held, 'visit_log', VISIT)}"
+    with _store(mm).retention_transaction() as session:  # the hold alone, its move not made
+        session.add_hold(held, "분쟁 해결 시까지 (TEST-4)", T0, "op-1")
+    assert wrapped_by(mm, held, bucket).startswith(EXPIRY_PREFIX)
+    clock.set(EXPIRES + DAY)
+    assert mm.sweep().by_rule == ()
+    assert mm.vault.get(held, None, bucket) == VISIT
+    assert not wrapped_by(mm, held, bucket).startswith(EXPIRY_PREFIX)
+
+
+def test_a_hold_placed_after_the_days_key_went_does_not_hide_the_destruction(make_any: Make, clock: FixedClock) -> None:
+    mm = make_any("1mm")
+    a, b = member(mm, 1), member(mm, 2)
+    for sid in (a, b):
+        mm.record(sid, "visit_log", VISIT)
+    (name,) = {k.expiry_key for sid in (a, b) for k in mm.retention.kept(sid)}
+    assert name is not None
+    assert mm.vault.shred_expiry_keys([name]) == 1  # a sweep's first step, then it was killed
+    mm.place_hold(a, "분쟁 해결 시까지 (TEST-5)", "op-1")  # too late for its data
+    clock.set(EXPIRES + DAY)
+    assert [(c.rule, c.buckets) for c in mm.sweep().by_rule] == [("visit_logs", 2)]  # both, logged with their day
+    assert logged(mm) == [("visit_logs", 2)]
+    assert stored(mm, a) == stored(mm, b) == {"live": {"mobile_phone", "email", "login_id"}}
+
+
+def test_two_sweeps_either_side_of_midnight_log_a_day_once(make: Make) -> None:
+    """Sweep A (as of 23:50) is still shredding buckets due today when sweep B (as of 00:05 the next day) takes the
+    day's key and logs the day: A must not log them again."""
+    mm = make("1mm")
+    for n in range(1, 4):
+        mm.record(member(mm, n), "visit_log", VISIT)
+    a_now, b_now = datetime(2026, 6, 2, 23, 50, tzinfo=UTC), datetime(2026, 6, 3, 0, 5, tzinfo=UTC)
+    store = _store(mm)
+    with store.retention_transaction() as session:  # A: the keys of its batch (SQLite's first commit)
+        assert session.delete_due_keys(a_now, 100) == 3
+    b = mm.retention.sweep(b_now)  # B, whole
+    assert [(c.rule, c.buckets) for c in b.by_rule] == [("visit_logs", 3)]
+    with store.retention_transaction() as session:  # A's second commit: nothing left for it to count
+        assert session.mark_deleted_batch() == []
+    assert mm.retention.sweep(a_now).by_rule == ()
+    assert logged(mm) == [("visit_logs", 3)]
+
+
+def test_a_purge_order_left_on_a_connection_touches_no_other_bucket(make: Make, clock: FixedClock) -> None:
+    """The order a purge sorted stays on its connection; a later purge there must not apply it to the reused rowids
+    of new buckets."""
+    mm = make("1mm")
+    for n in range(1, 5):
+        mm.record(member(mm, n), "visit_log", VISIT)
+    clock.set(EXPIRES + DAY)
+    store = _store(mm)
+    with store.retention_transaction() as session:
+        days_ = session.elapsed_expiry_keys(clock.now())
+    mm.vault.shred_expiry_keys(days_)
+    with store.retention_transaction() as session:
+        assert session.mark_expiry_shredded(days_[0], clock.now()) == [RuleCount("visit_logs", 4, 8)]
+    with store.consent_transaction() as a:  # connection A sorts the order and purges one bucket
+        assert cast(SqlRetentionSession, a).purge_shredded(1, fresh=True) == (1, 2)
+    with store.consent_transaction(), store.consent_transaction() as b:  # A busy: B purges the rest
+        assert cast(SqlRetentionSession, b).purge_shredded(100, fresh=True) == (3, 6)
+    clock.set(EXPIRES + 2 * DAY)
+    new = {sid: f"visit_logs/{mm.record(sid, 'visit_log', VISIT)}" for sid in (member(mm, n) for n in range(5, 9))}
+    with store.consent_transaction() as a:  # A again, its order of three buckets left, their rowids reused
+        assert cast(SqlRetentionSession, a).purge_shredded(100) == (0, 0)
+    for sid, bucket in new.items():
+        assert mm.vault.get(sid, None, bucket) == VISIT
+        assert [k.bucket for k in mm.retention.kept(sid)] == [bucket]

@@ -113,8 +113,13 @@ class RetentionSession(ConsentSession, Protocol):
         """The buckets of ``subject`` still kept (not yet shredded)."""
         ...
 
-    def clear_expiry_keys(self, subject: str) -> None:
-        """Record that the subject's kept buckets are under the KEK now (their keys were moved: a legal hold)."""
+    def clear_expiry_key(self, subject: str, bucket: str) -> None:
+        """Record that the bucket's data key is under the KEK now (it was moved: a legal hold)."""
+        ...
+
+    def held_under_expiry_keys(self) -> list[tuple[str, str]]:
+        """``(subject, bucket)`` of kept buckets still listed under an expiry key whose subject is held (a hold
+        placed while the bucket was being made, or a move cut short)."""
         ...
 
     def expiry_key_for(self, day: date) -> str | None:
@@ -172,10 +177,10 @@ class RetentionSession(ConsentSession, Protocol):
         still kept: a bucket is counted once, whoever marks it); what this marked, by rule."""
         ...
 
-    def purge_shredded(self, limit: int) -> tuple[int, int]:
+    def purge_shredded(self, limit: int, *, fresh: bool = False) -> tuple[int, int]:
         """Purge up to ``limit`` shredded buckets (marked so, or under a shredded expiry key): their data keys,
         ciphertext rows and blind-index entries, then the buckets and records left empty; (buckets purged,
-        ciphertext rows deleted)."""
+        ciphertext rows deleted). ``fresh`` on the first call of a purge: nothing of an earlier one is reused."""
         ...
 
     def log_destruction(self, entries: Sequence[DestructionEntry]) -> None: ...

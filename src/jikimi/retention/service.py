@@ -159,7 +159,7 @@ class Retention:
             raise UnknownSubjectError(f"no subject {subject}")
         if state.record.status is SubjectStatus.REFUSED:
             raise ConsentError(f"subject {subject} was refused; its data is already destroyed")
-        now = at or self._clock.now()
+        now = _aware(at or self._clock.now())
         clocks = {ClockStart.COLLECTION: _aware(state.record.created_at), **dict.fromkeys(_ENDING, now)}
         with self._uow.begin() as consent_session:
             session = cast(RetentionSession, consent_session)
@@ -288,7 +288,7 @@ class Retention:
         stray = sorted(set(values) - allowed)
         if stray:
             raise RetentionError(f"record kind {kind!r} holds no item {stray[0]!r}")
-        at = occurred_at or self._clock.now()
+        at = _aware(occurred_at or self._clock.now())  # a time without offset is UTC, on every engine
         rid = self._new_id()
         with self._uow.begin() as consent_session:
             session = cast(RetentionSession, consent_session)
@@ -346,17 +346,30 @@ class Retention:
         self._consents.subject(subject)  # UnknownSubjectError
         if not reason.strip():
             raise RetentionError("a legal hold needs a reason")
-        # The subject's keys leave their expiry keys first, each in a commit of its own (on SQLite the key file
-        # commits apart from the data file): no day's shred can then reach held data. A crash before the hold
-        # commits leaves keys under the KEK and no hold: the buckets are then shredded one by one when due.
+        # The hold commits first: from then on no bucket of the subject is made under a day's key. Then each bucket
+        # already under one moves back under the KEK (its key in a commit of its own: on SQLite the key file
+        # commits apart), and only then is its row cleared. A move cut short is finished by the next sweep, before
+        # it deletes any day's key (``_settle_holds``).
+        with self._uow.begin() as session:
+            hold = cast(RetentionSession, session).add_hold(subject, reason, self._clock.now(), actor)
         for kept in self.kept(subject):
             if kept.expiry_key is not None:
-                self._vault.move_key(subject, kept.bucket, None)
-        with self._uow.begin() as consent_session:
-            session = cast(RetentionSession, consent_session)
-            hold = session.add_hold(subject, reason, self._clock.now(), actor)
-            session.clear_expiry_keys(subject)
-            return hold
+                self._out_of_day(subject, kept.bucket)
+        return hold
+
+    def _out_of_day(self, subject: str, bucket: str) -> None:
+        if self._vault.move_key(subject, bucket, None):
+            with self._uow.begin() as session:
+                cast(RetentionSession, session).clear_expiry_key(subject, bucket)
+        # else its day's key is gone: the bucket is destroyed already, and its day's log will count it
+
+    def _settle_holds(self) -> None:
+        """Held buckets still listed under a day's key (a hold placed while they were made, a move cut short) go
+        under the KEK before the sweep deletes any day's key."""
+        with self._uow.begin() as session:
+            stray = cast(RetentionSession, session).held_under_expiry_keys()
+        for subject, bucket in stray:
+            self._out_of_day(subject, bucket)
 
     def release_hold(self, hold: int, actor: str) -> None:
         with self._uow.begin() as session:
@@ -381,7 +394,7 @@ class Retention:
         """Destroy every due bucket (see the module doc); ``dry_run`` only counts them by rule."""
         if batch < 1 or chunk < 1:
             raise ValueError("batch and chunk must be positive")
-        now = now or self._clock.now()
+        now = _aware(now or self._clock.now())
         if dry_run:
             with self._uow.begin() as session:
                 return SweepReport(now, True, tuple(cast(RetentionSession, session).due_counts(now)))
@@ -394,6 +407,7 @@ class Retention:
         done: dict[str, tuple[int, int]] = {}
         batches = buckets = 0
         # 1. Every day that is over: its expiry key, all in one commit; from it on, those days' data is unreadable.
+        self._settle_holds()
         with self._uow.begin() as session:
             days = cast(RetentionSession, session).elapsed_expiry_keys(now)
         if days:
@@ -449,11 +463,12 @@ class Retention:
         return DestructionEntry(now, count.rule, kind, count.buckets, count.fields, METHOD, self._policy.version, run)
 
     def _purge(self, chunk: int) -> int:
-        deleted = 0
+        deleted, fresh = 0, True
         while True:
             with self._uow.begin() as consent_session:
                 session = cast(RetentionSession, consent_session)
-                picked, rows = session.purge_shredded(chunk)
+                picked, rows = session.purge_shredded(chunk, fresh=fresh)
+                fresh = False
                 if not picked:
                     return deleted
                 deleted += rows

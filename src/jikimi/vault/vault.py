@@ -334,10 +334,22 @@ class Vault:
         head = tail = b""
         fields: dict[str, str] = {}
         item = ""
+        # A data key under a shredded expiry key is no key: that subject's bucket is destroyed (as a deleted key).
+        alive: dict[str, bool] = {}
+        gone: set[str] = set()
         try:
             for subject, item, kind, value, version, kek_id, wrapped in self._read_rows(bucket, subjects, items):
-                if kind == _PASSWORD or (wanted is not None and item not in wanted):
+                if kind == _PASSWORD or (wanted is not None and item not in wanted) or subject in gone:
                     continue
+                if kek_id.startswith(EXPIRY_PREFIX):
+                    if kek_id not in alive:
+                        alive[kek_id] = self.has_expiry_key(kek_id)
+                    if not alive[kek_id]:
+                        gone.add(subject)
+                        out.pop(subject, None)
+                        if subject == last:
+                            last, aead = None, None
+                        continue
                 if subject != last:
                     if last is not None:
                         opened[last] = (aead, head, tail)

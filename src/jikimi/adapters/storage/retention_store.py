@@ -40,6 +40,7 @@ from jikimi.retention.ports import (
     RuleCount,
     SweepRun,
 )
+from jikimi.vault.envelope import EXPIRY_SUBJECT
 
 __all__ = ["SqlRetentionSession", "SqlRetentionStore", "open_retention_store"]
 
@@ -59,9 +60,15 @@ _INTO_BATCH = (
 # The buckets shredded one by one (the rest go with their expiry key): those of the current day, through the
 # (state, expires_at) index, and those under the KEK, through (expiry_key, state, expires_at). No ORDER BY beyond
 # the index's own: sorting ties would read every due row for each batch (as ``due``).
+# Today's buckets only while their day's key is kept: once a sweep as of a later day has taken the key, that sweep
+# logs them (two sweeps either side of midnight must not both count them).
+_KEY_KEPT = (
+    f"(b.expiry_key IS NULL OR EXISTS (SELECT 1 FROM expiry_keys e WHERE e.name = b.expiry_key AND e.state = {KEPT}"
+    "{lock}))"
+)
 _PICK_TODAY = (
     f"{_INTO_BATCH}retention_buckets b WHERE b.state = {KEPT} AND b.expires_at >= ? AND b.expires_at <= ? "
-    f"AND {_NOT_HELD} ORDER BY b.state, b.expires_at LIMIT ?"
+    f"AND {_NOT_HELD} AND {_KEY_KEPT.format(lock='')} ORDER BY b.state, b.expires_at LIMIT ?"
 )
 _PICK_UNDER_KEK = (
     f"{_INTO_BATCH}retention_buckets b WHERE b.expiry_key IS NULL AND b.state = {KEPT} AND b.expires_at <= ? "
@@ -88,10 +95,15 @@ _ORDER_FILL = (
 )
 _ORDER_NEXT = ("SELECT min(n) FROM temp.purge_order", "SELECT min(n) FROM pg_temp.purge_order")
 _ORDER_DROP = ("DELETE FROM temp.purge_order WHERE n < ?", "DELETE FROM pg_temp.purge_order WHERE n < %s")
+# A slice is checked against the tables when taken: the bucket still there, still under a shredded key (the order
+# may be older than a concurrent purge, and rowids are reused).
 _ORDER_TAKE = (
     "INSERT OR IGNORE INTO temp.sweep_batch (rid, subject, bucket, rule, items) "
-    "SELECT rid, subject, bucket, rule, items FROM temp.purge_order WHERE n >= ? AND n < ?"
+    "SELECT b.rowid, b.subject, b.bucket, b.rule, b.items FROM temp.purge_order o "
+    "JOIN retention_buckets b ON b.rowid = o.rid JOIN expiry_keys e ON e.name = b.expiry_key "
+    f"WHERE o.n >= ? AND o.n < ? AND b.subject = o.subject AND b.bucket = o.bucket AND e.state = {SHREDDED}"
 )
+_ORDER_RESET = ("DELETE FROM temp.purge_order", "DELETE FROM pg_temp.purge_order")
 # Once the purge finds nothing left: expiry keys with no bucket left under them are not looked under again (on
 # PostgreSQL their index ranges hold the purged buckets' dead entries until a vacuum: 0.8 s per pick at 1M).
 _SETTLE_EXPIRY_KEYS = (
@@ -104,7 +116,7 @@ _DELETE_BATCH = "DELETE FROM {t} WHERE (subject, bucket) IN (SELECT subject, buc
 _BATCH_COUNTS = "SELECT rule, count(*), sum(items) FROM temp.sweep_batch GROUP BY rule ORDER BY rule"
 _BATCH_STILL_KEPT = (
     "DELETE FROM temp.sweep_batch WHERE NOT EXISTS (SELECT 1 FROM retention_buckets b "
-    f"WHERE b.rowid = sweep_batch.rid AND b.state = {KEPT})"
+    f"WHERE b.rowid = sweep_batch.rid AND b.state = {KEPT} AND {_KEY_KEPT.format(lock='')})"
 )
 # A record goes with its last bucket ("<rule>/<record id>"), as _delete_orphan_records does on PostgreSQL.
 _DELETE_ORPHAN_RECORDS = (
@@ -119,7 +131,9 @@ _DELETE_ORPHAN_RECORDS = (
 _PG_SHRED_DUE = (
     "WITH cand AS ((SELECT b.subject, b.bucket FROM retention_buckets b "
     f"WHERE b.state = {KEPT} AND b.expires_at >= %(today)s AND b.expires_at <= %(now)s AND {_NOT_HELD} "
-    "ORDER BY b.state, b.expires_at LIMIT %(limit)s) UNION (SELECT b.subject, b.bucket FROM retention_buckets b "
+    # FOR SHARE: a concurrent sweep's marking of the day's key waits for this batch, then counts without it.
+    f"AND {_KEY_KEPT.format(lock=' FOR SHARE')} ORDER BY b.state, b.expires_at LIMIT %(limit)s) "
+    "UNION (SELECT b.subject, b.bucket FROM retention_buckets b "
     f"WHERE b.expiry_key IS NULL AND b.state = {KEPT} AND b.expires_at <= %(now)s AND {_NOT_HELD} "
     "ORDER BY b.expiry_key, b.state, b.expires_at LIMIT %(limit)s)), "
     "batch AS (SELECT b.subject, b.bucket, b.rule, b.items FROM retention_buckets b JOIN cand c "
@@ -134,7 +148,9 @@ _PG_SHRED_DUE = (
 _PG_PROBES = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
 _PG_PURGE = (
     f"WITH cand AS ((SELECT subject, bucket FROM retention_buckets WHERE state = {SHREDDED} LIMIT %(limit)s) "
-    "UNION (SELECT subject, bucket FROM pg_temp.purge_order WHERE n >= %(first)s AND n < %(upto)s)), "
+    "UNION (SELECT o.subject, o.bucket FROM pg_temp.purge_order o JOIN retention_buckets b "
+    "ON b.subject = o.subject AND b.bucket = o.bucket JOIN expiry_keys e ON e.name = b.expiry_key "
+    f"WHERE o.n >= %(first)s AND o.n < %(upto)s AND e.state = {SHREDDED})), "
     # No FOR UPDATE: every statement below is a deletion, and a row a concurrent purge deleted first is skipped.
     "batch AS (SELECT subject, bucket FROM cand), "
     "keys AS (DELETE FROM data_keys k USING batch WHERE k.subject = batch.subject AND k.bucket = batch.bucket), "
@@ -192,7 +208,7 @@ class SqlRetentionSession(SqlConsentSession):
 
     def kept_of(self, subject: str) -> list[KeptBucket]:
         b = retention_buckets
-        query = select(b).where(b.c.subject == subject, b.c.state == KEPT, self._not_under_shredded_key())
+        query = select(b).where(b.c.subject == subject, b.c.state == KEPT, self._not_under_shredded_key(stored=True))
         rows = self._conn.execute(query.order_by(b.c.bucket))
         return [
             KeptBucket(
@@ -211,14 +227,30 @@ class SqlRetentionSession(SqlConsentSession):
         ]
 
     @staticmethod
-    def _not_under_shredded_key() -> Any:
-        b, e = retention_buckets, expiry_keys
-        shredded = exists().where(e.c.name == b.c.expiry_key, e.c.state != KEPT)
-        return or_(b.c.expiry_key.is_(None), ~shredded)
+    def _not_under_shredded_key(*, stored: bool = False) -> Any:
+        """The bucket is under the KEK, or under an expiry key not marked shredded; with ``stored``, one also still
+        in the key table (a sweep deletes the key before it marks the day: such a bucket is destroyed, and still
+        due, to be logged)."""
+        b, e, k = retention_buckets, expiry_keys, data_keys
+        kept = ~exists().where(e.c.name == b.c.expiry_key, e.c.state != KEPT)
+        if stored:
+            kept = and_(kept, exists().where(k.c.subject == EXPIRY_SUBJECT, k.c.bucket == b.c.expiry_key))
+        return or_(b.c.expiry_key.is_(None), kept)
 
-    def clear_expiry_keys(self, subject: str) -> None:
+    def clear_expiry_key(self, subject: str, bucket: str) -> None:
         b = retention_buckets
-        self._conn.execute(update(b).where(b.c.subject == subject, b.c.expiry_key.is_not(None)).values(expiry_key=None))
+        self._conn.execute(update(b).where(b.c.subject == subject, b.c.bucket == bucket).values(expiry_key=None))
+
+    def held_under_expiry_keys(self) -> list[tuple[str, str]]:
+        b, h = retention_buckets, legal_holds
+        query = (
+            select(b.c.subject, b.c.bucket)
+            .select_from(h.join(b, b.c.subject == h.c.subject))
+            .where(h.c.released_at.is_(None), b.c.state == KEPT, b.c.expiry_key.is_not(None))
+            .distinct()
+            .order_by(b.c.subject, b.c.bucket)
+        )
+        return [(subject, bucket) for subject, bucket in self._conn.execute(query)]
 
     def expiry_key_for(self, day: date) -> str | None:
         e = expiry_keys
@@ -398,18 +430,26 @@ class SqlRetentionSession(SqlConsentSession):
         cursor.execute(_BATCH_COUNTS)
         return [RuleCount(rule, int(n), int(items or 0)) for rule, n, items in cursor.fetchall()]
 
-    def purge_shredded(self, limit: int) -> tuple[int, int]:
+    def purge_shredded(self, limit: int, *, fresh: bool = False) -> tuple[int, int]:
         """Purge up to ``limit`` shredded buckets: their keys (again), blind-index entries and ciphertext rows, then
-        the buckets and the records left without one; (buckets, rows).
+        the buckets and the records left without one; (buckets, rows). ``fresh``: the first batch of a purge (the
+        order of an earlier one is dropped).
 
         SQLite: set-based through the temporary batch table, as :meth:`shred_due`.
         """
-        if not self._sql.sqlite:
+        engine = 0 if self._sql.sqlite else 1
+        if fresh:
+            self._cursor.execute(_ORDER_TABLE[engine])
+            self._cursor.execute(_ORDER_RESET[engine])
+        if engine:
             self._cursor.execute(_PG_PROBES)
-            first = self._order_next() or 0
-            self._cursor.execute(_PG_PURGE, {"limit": limit, "first": first, "upto": first + limit})
-            picked, deleted, records = self._cursor.fetchone()
-            self._cursor.execute(_ORDER_DROP[1], (first + limit,))
+            while True:  # a slice found wholly gone (a concurrent purge) does not end the purge
+                first = self._order_next() or 0
+                self._cursor.execute(_PG_PURGE, {"limit": limit, "first": first, "upto": first + limit})
+                picked, deleted, records = self._cursor.fetchone()
+                self._cursor.execute(_ORDER_DROP[1], (first + limit,))
+                if picked or not first:
+                    break
             if not picked:
                 self._cursor.execute(_SETTLE_EXPIRY_KEYS)
             if records:
@@ -418,19 +458,23 @@ class SqlRetentionSession(SqlConsentSession):
         cursor = self._batch_table()
         cursor.execute(_PICK_SHREDDED, (limit,))
         picked = max(int(cursor.rowcount), 0)
-        if picked < limit:
+        while picked < limit:
             start = self._order_next()
-            if start is not None:
-                upto = start + limit - picked
-                cursor.execute(_ORDER_TAKE, (start, upto))
-                picked += max(int(cursor.rowcount), 0)
-                cursor.execute(_ORDER_DROP[0], (upto,))  # in this transaction: a rollback puts them back
+            if start is None:
+                break
+            upto = start + limit - picked
+            cursor.execute(_ORDER_TAKE, (start, upto))
+            taken = max(int(cursor.rowcount), 0)
+            cursor.execute(_ORDER_DROP[0], (upto,))  # in this transaction: a rollback puts them back
+            picked += taken
+            if taken:
+                break  # else the slice was wholly gone (a concurrent purge): the next one
         if picked <= 0:
             cursor.execute(_SETTLE_EXPIRY_KEYS)
             return 0, 0
         self.swept = True
-        # The keys again (none, normally): on SQLite the key file commits apart from the data file, so a crash
-        # inside the shred's commit may have kept a key whose bucket is marked shredded. It goes before any row.
+        # The data keys under a shredded expiry key (unreadable: their wrapping key is gone), and those of buckets
+        # marked shredded (none: they went first). Before any row.
         cursor.execute(_DELETE_BATCH.format(t=self._sql.keys))
         cursor.execute(_DELETE_BATCH.format(t="blind_index"))
         cursor.execute(_DELETE_BATCH.format(t="fields"))
