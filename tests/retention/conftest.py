@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
-from jikimi.adapters.storage import normalise_url
 from jikimi.adapters.storage.retention_store import SqlRetentionStore, open_retention_store
 from jikimi.adapters.storage.tables import data_keys, fields
 from jikimi.clock import FixedClock
@@ -21,7 +18,6 @@ from jikimi.vault import Argon2Params, LocalKeyring, PasswordHashing
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "policies"
 T0 = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
-PG_ENV = "JIKIMI_TEST_POSTGRES_URL"
 
 Make = Callable[[str], Engine]
 
@@ -54,16 +50,11 @@ def make_any(request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock) 
     """Like ``make``, on SQLite and on PostgreSQL (a schema of its own) when ``JIKIMI_TEST_POSTGRES_URL`` is set."""
     passwords = PasswordHashing(Argon2Params.cheap())
     stores: list[SqlRetentionStore] = []
+    schema: str | None
     if request.param == "sqlite":
         url, schema = f"sqlite:///{tmp_path / 'any.db'}", None
     else:
-        url = os.environ.get(PG_ENV) or ""
-        if not url:
-            pytest.skip(f"{PG_ENV} is not set")
-        schema = "jikimi_test_" + secrets.token_hex(6)
-        admin = create_engine(normalise_url(url))
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url, schema = request.getfixturevalue("postgres_schema")
 
     def _make(name: str) -> Engine:
         store = open_retention_store(url, schema=schema)
@@ -75,10 +66,6 @@ def make_any(request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock) 
     yield _make
     for store in stores:
         store.close()
-    if schema is not None:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def stored(engine: Engine, subject: str) -> dict[str, set[str]]:

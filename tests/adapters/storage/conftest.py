@@ -6,21 +6,17 @@ CASCADE afterwards, so no table is left behind in the shared database.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from jikimi.adapters.storage import SqlVaultStore, normalise_url, open_store
+from jikimi.adapters.storage import SqlVaultStore, open_store
 from jikimi.policy import Policy, load_policy
 from jikimi.vault import Argon2Params, LocalKeyring, PasswordHashing, Vault
 
 POLICY = Path(__file__).resolve().parents[2] / "vault" / "data" / "vault.yaml"
-PG_ENV = "JIKIMI_TEST_POSTGRES_URL"
 
 
 @dataclass
@@ -51,21 +47,10 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         yield db
         db.close()
         return
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"{PG_ENV} is not set")
-    schema = "jikimi_test_" + secrets.token_hex(6)
-    admin = create_engine(normalise_url(url))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url, schema = request.getfixturevalue("postgres_schema")
     db = Database("postgresql", url, schema)
-    try:
-        yield db
-    finally:
-        db.close()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    yield db
+    db.close()
 
 
 @pytest.fixture(scope="session")
