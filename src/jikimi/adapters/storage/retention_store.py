@@ -95,13 +95,13 @@ _ORDER_FILL = (
 )
 _ORDER_NEXT = ("SELECT min(n) FROM temp.purge_order", "SELECT min(n) FROM pg_temp.purge_order")
 _ORDER_DROP = ("DELETE FROM temp.purge_order WHERE n < ?", "DELETE FROM pg_temp.purge_order WHERE n < %s")
-# A slice is checked against the tables when taken: the bucket still there, still under a shredded key (the order
-# may be older than a concurrent purge, and rowids are reused).
+# A slice is checked against the table when taken: the bucket still there under its rowid (the order may be older
+# than a concurrent purge, and rowids are reused). A bucket under a shredded key stays under it until purged.
 _ORDER_TAKE = (
     "INSERT OR IGNORE INTO temp.sweep_batch (rid, subject, bucket, rule, items) "
     "SELECT b.rowid, b.subject, b.bucket, b.rule, b.items FROM temp.purge_order o "
-    "JOIN retention_buckets b ON b.rowid = o.rid JOIN expiry_keys e ON e.name = b.expiry_key "
-    f"WHERE o.n >= ? AND o.n < ? AND b.subject = o.subject AND b.bucket = o.bucket AND e.state = {SHREDDED}"
+    "JOIN retention_buckets b ON b.rowid = o.rid AND b.subject = o.subject AND b.bucket = o.bucket "
+    "WHERE o.n >= ? AND o.n < ?"
 )
 _ORDER_RESET = ("DELETE FROM temp.purge_order", "DELETE FROM pg_temp.purge_order")
 # Once the purge finds nothing left: expiry keys with no bucket left under them are not looked under again (on
@@ -148,9 +148,7 @@ _PG_SHRED_DUE = (
 _PG_PROBES = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
 _PG_PURGE = (
     f"WITH cand AS ((SELECT subject, bucket FROM retention_buckets WHERE state = {SHREDDED} LIMIT %(limit)s) "
-    "UNION (SELECT o.subject, o.bucket FROM pg_temp.purge_order o JOIN retention_buckets b "
-    "ON b.subject = o.subject AND b.bucket = o.bucket JOIN expiry_keys e ON e.name = b.expiry_key "
-    f"WHERE o.n >= %(first)s AND o.n < %(upto)s AND e.state = {SHREDDED})), "
+    "UNION (SELECT subject, bucket FROM pg_temp.purge_order WHERE n >= %(first)s AND n < %(upto)s)), "
     # No FOR UPDATE: every statement below is a deletion, and a row a concurrent purge deleted first is skipped.
     "batch AS (SELECT subject, bucket FROM cand), "
     "keys AS (DELETE FROM data_keys k USING batch WHERE k.subject = batch.subject AND k.bucket = batch.bucket), "
@@ -243,14 +241,15 @@ class SqlRetentionSession(SqlConsentSession):
 
     def held_under_expiry_keys(self) -> list[tuple[str, str]]:
         b, h = retention_buckets, legal_holds
-        query = (
-            select(b.c.subject, b.c.bucket)
-            .select_from(h.join(b, b.c.subject == h.c.subject))
-            .where(h.c.released_at.is_(None), b.c.state == KEPT, b.c.expiry_key.is_not(None))
-            .distinct()
-            .order_by(b.c.subject, b.c.bucket)
-        )
-        return [(subject, bucket) for subject, bucket in self._conn.execute(query)]
+        # From the holds (few) to their subjects' buckets by primary key: never a walk over the buckets.
+        held = sorted(set(self._conn.scalars(select(h.c.subject).where(h.c.released_at.is_(None)))))
+        out: list[tuple[str, str]] = []
+        for start in range(0, len(held), 500):
+            query = select(b.c.subject, b.c.bucket).where(
+                b.c.subject.in_(held[start : start + 500]), b.c.state == KEPT, b.c.expiry_key.is_not(None)
+            )
+            out.extend((subject, bucket) for subject, bucket in self._conn.execute(query.order_by(b.c.subject)))
+        return out
 
     def expiry_key_for(self, day: date) -> str | None:
         e = expiry_keys
