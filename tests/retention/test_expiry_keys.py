@@ -336,3 +336,46 @@ def test_a_purge_order_left_on_a_connection_touches_no_other_bucket(make: Make, 
     for sid, bucket in new.items():
         assert mm.vault.get(sid, None, bucket) == VISIT
         assert [k.bucket for k in mm.retention.kept(sid)] == [bucket]
+
+
+def test_a_day_shredded_bucket_by_bucket_and_then_by_its_key_is_purged_once(make: Make) -> None:
+    """Sweep A (as of 23:50) shreds the day's due buckets one by one while sweep B (as of 00:05) deletes the day's key
+    and marks the day: the buckets are then both marked and under a shredded key. The purge takes each once."""
+    mm = make("1mm")
+    subjects = [member(mm, n) for n in range(1, 4)]
+    for sid in subjects:
+        mm.record(sid, "visit_log", VISIT)
+    a_now, b_now = datetime(2026, 6, 2, 23, 50, tzinfo=UTC), datetime(2026, 6, 3, 0, 5, tzinfo=UTC)
+    store = _store(mm)
+    with store.retention_transaction() as session:
+        days_ = session.elapsed_expiry_keys(b_now)
+    mm.vault.shred_expiry_keys(days_)  # B, step 1
+    with store.retention_transaction() as session:  # A, a batch (its key still marked kept)
+        assert session.delete_due_keys(a_now, 100) == 3
+    with store.retention_transaction() as session:
+        assert session.mark_deleted_batch() == [RuleCount("visit_logs", 3, 6)]
+    with store.retention_transaction() as session:  # B, step 3: nothing left for it to count
+        assert session.mark_expiry_shredded(days_[0], b_now) == []
+    assert mm.retention.sweep(b_now).resumed == 6  # the purge ends, each bucket's rows deleted once
+    for sid in subjects:
+        assert stored(mm, sid) == {"live": {"mobile_phone", "email", "login_id"}}
+
+
+def test_a_hold_placed_after_the_sweep_settled_the_holds_still_keeps_its_data(make: Make, clock: FixedClock) -> None:
+    """The hold commits between the sweep's listing of the days and the deletion of their keys: the transaction that
+    deletes them finds the held bucket first and moves it out (with its hold placed in the same gap by
+    ``add_hold`` alone, its move not yet made)."""
+    mm = make("1mm")
+    held = member(mm, 1)
+    bucket = f"visit_logs/{mm.record(held, 'visit_log', VISIT)}"
+    clock.set(EXPIRES + DAY)
+    store = _store(mm)
+    with store.retention_transaction() as session:
+        days_ = session.elapsed_expiry_keys(clock.now())
+    with store.retention_transaction() as session:  # place_hold's first commit, in the gap
+        session.add_hold(held, "분쟁 해결 시까지 (TEST-6)", clock.now(), "op-1")
+    mm.retention._shred_days(days_)
+    assert mm.vault.get(held, None, bucket) == VISIT
+    assert mm.sweep().by_rule == ()
+    assert mm.vault.get(held, None, bucket) == VISIT
+    assert logged(mm) == []

@@ -117,8 +117,14 @@ class RetentionSession(ConsentSession, Protocol):
         """Record that the bucket's data key is under the KEK now (it was moved: a legal hold)."""
         ...
 
+    def begin_day_shred(self, names: Sequence[str], at: datetime) -> None:
+        """First in the transaction that deletes the expiry keys ``names``: from here to its commit no legal hold
+        can be placed (SQLite: the write lock; PostgreSQL: a share lock on the holds), so the check for held
+        buckets under those keys and the deletion see the same holds."""
+        ...
+
     def held_under_expiry_keys(self) -> list[tuple[str, str]]:
-        """``(subject, bucket)`` of kept buckets still listed under an expiry key whose subject is held (a hold
+        """``(subject, bucket)`` of kept buckets still listed under a stored expiry key whose subject is held (a hold
         placed while the bucket was being made, or a move cut short)."""
         ...
 

@@ -363,6 +363,20 @@ class Retention:
                 cast(RetentionSession, session).clear_expiry_key(subject, bucket)
         # else its day's key is gone: the bucket is destroyed already, and its day's log will count it
 
+    def _shred_days(self, days: list[str]) -> None:
+        """Delete the expiry keys ``days`` in one transaction that first makes sure no held bucket is under them
+        (holds placed meanwhile wait for its commit: ``begin_day_shred``)."""
+        for _ in range(3):
+            self._settle_holds()
+            with self._uow.begin() as consent_session:
+                session = cast(RetentionSession, consent_session)
+                session.begin_day_shred(days, self._clock.now())
+                if session.held_under_expiry_keys():
+                    continue  # a hold came in after the settling: settle again
+                self._vault.shred_expiry_keys(days)  # joins this transaction
+                return
+        raise RetentionError("legal holds keep being placed on the subjects of the days due; run the sweep again")
+
     def _settle_holds(self) -> None:
         """Held buckets still listed under a day's key (a hold placed while they were made, a move cut short) go
         under the KEK before the sweep deletes any day's key."""
@@ -407,11 +421,10 @@ class Retention:
         done: dict[str, tuple[int, int]] = {}
         batches = buckets = 0
         # 1. Every day that is over: its expiry key, all in one commit; from it on, those days' data is unreadable.
-        self._settle_holds()
         with self._uow.begin() as session:
             days = cast(RetentionSession, session).elapsed_expiry_keys(now)
         if days:
-            self._vault.shred_expiry_keys(days)
+            self._shred_days(days)
             batches, buckets = 1, under_keys
             if progress is not None:
                 progress(SweepProgress(batches, buckets, max(total, buckets)))

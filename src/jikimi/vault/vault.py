@@ -347,8 +347,6 @@ class Vault:
                     if not alive[kek_id]:
                         gone.add(subject)
                         out.pop(subject, None)
-                        if subject == last:
-                            last, aead = None, None
                         continue
                 if subject != last:
                     if last is not None:
@@ -360,7 +358,13 @@ class Vault:
                     fields[item] = bytes(value).decode()
                     continue
                 if aead is None:
-                    aead = self._aead_for(subject, bucket, kek_id, bytes(wrapped))
+                    try:
+                        aead = self._aead_for(subject, bucket, kek_id, bytes(wrapped))
+                    except NotReadableError:  # its expiry key went since it was looked up: destroyed, as above
+                        gone.add(subject)
+                        out.pop(subject, None)
+                        last = None
+                        continue
                     head, tail = ad_subject(subject), ad_tail(bucket, version)
                 ad = head + (item_ads.get(item) or ad_item(item)) + tail
                 fields[item] = aead.decrypt(value[:NONCE_SIZE], value[NONCE_SIZE:], ad).decode()

@@ -82,26 +82,31 @@ _PICK_SHREDDED = f"{_INTO_BATCH}retention_buckets b WHERE b.state = {SHREDDED} L
 # took), and each batch takes the next contiguous slice of it. The statements per driver: SQLite, PostgreSQL.
 _ORDER_TABLE = (
     "CREATE TEMP TABLE IF NOT EXISTS purge_order (n INTEGER PRIMARY KEY, rid INTEGER NOT NULL, "
-    "subject TEXT NOT NULL, bucket TEXT NOT NULL, rule TEXT, items INTEGER)",
-    "CREATE TEMP TABLE IF NOT EXISTS purge_order (n bigint PRIMARY KEY, subject text NOT NULL, bucket text NOT NULL)",
+    "subject TEXT NOT NULL, bucket TEXT NOT NULL, expiry_key TEXT NOT NULL, rule TEXT, items INTEGER)",
+    "CREATE TEMP TABLE IF NOT EXISTS purge_order (n bigint PRIMARY KEY, subject text NOT NULL, bucket text NOT NULL, "
+    "expiry_key text NOT NULL)",
 )
+# Kept buckets only: those marked shredded one by one are the other pick's (_PICK_SHREDDED).
 _ORDER_FILL = (
-    "INSERT INTO temp.purge_order (n, rid, subject, bucket, rule, items) "
-    "SELECT row_number() OVER (ORDER BY b.subject, b.bucket), b.rowid, b.subject, b.bucket, b.rule, b.items "
-    f"FROM expiry_keys e JOIN retention_buckets b ON b.expiry_key = e.name WHERE e.state = {SHREDDED}",
-    "INSERT INTO pg_temp.purge_order (n, subject, bucket) "
-    "SELECT row_number() OVER (ORDER BY b.subject, b.bucket), b.subject, b.bucket "
-    f"FROM expiry_keys e JOIN retention_buckets b ON b.expiry_key = e.name WHERE e.state = {SHREDDED}",
+    "INSERT INTO temp.purge_order (n, rid, subject, bucket, expiry_key, rule, items) "
+    "SELECT row_number() OVER (ORDER BY b.subject, b.bucket), b.rowid, b.subject, b.bucket, b.expiry_key, b.rule, "
+    f"b.items FROM expiry_keys e JOIN retention_buckets b ON b.expiry_key = e.name WHERE e.state = {SHREDDED} "
+    f"AND b.state = {KEPT}",
+    "INSERT INTO pg_temp.purge_order (n, subject, bucket, expiry_key) "
+    "SELECT row_number() OVER (ORDER BY b.subject, b.bucket), b.subject, b.bucket, b.expiry_key "
+    f"FROM expiry_keys e JOIN retention_buckets b ON b.expiry_key = e.name WHERE e.state = {SHREDDED} "
+    f"AND b.state = {KEPT}",
 )
 _ORDER_NEXT = ("SELECT min(n) FROM temp.purge_order", "SELECT min(n) FROM pg_temp.purge_order")
 _ORDER_DROP = ("DELETE FROM temp.purge_order WHERE n < ?", "DELETE FROM pg_temp.purge_order WHERE n < %s")
-# A slice is checked against the table when taken: the bucket still there under its rowid (the order may be older
-# than a concurrent purge, and rowids are reused). A bucket under a shredded key stays under it until purged.
+# A slice is checked against the table when taken: the same bucket (rowids are reused), still kept under the same
+# shredded key (a legal hold moves a bucket out of its day: the order may be older than that, or than a concurrent
+# purge).
 _ORDER_TAKE = (
     "INSERT OR IGNORE INTO temp.sweep_batch (rid, subject, bucket, rule, items) "
     "SELECT b.rowid, b.subject, b.bucket, b.rule, b.items FROM temp.purge_order o "
     "JOIN retention_buckets b ON b.rowid = o.rid AND b.subject = o.subject AND b.bucket = o.bucket "
-    "WHERE o.n >= ? AND o.n < ?"
+    f"AND b.expiry_key = o.expiry_key AND b.state = {KEPT} WHERE o.n >= ? AND o.n < ?"
 )
 _ORDER_RESET = ("DELETE FROM temp.purge_order", "DELETE FROM pg_temp.purge_order")
 # Once the purge finds nothing left: expiry keys with no bucket left under them are not looked under again (on
@@ -148,7 +153,9 @@ _PG_SHRED_DUE = (
 _PG_PROBES = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
 _PG_PURGE = (
     f"WITH cand AS ((SELECT subject, bucket FROM retention_buckets WHERE state = {SHREDDED} LIMIT %(limit)s) "
-    "UNION (SELECT subject, bucket FROM pg_temp.purge_order WHERE n >= %(first)s AND n < %(upto)s)), "
+    "UNION (SELECT o.subject, o.bucket FROM pg_temp.purge_order o JOIN retention_buckets b "
+    "ON b.subject = o.subject AND b.bucket = o.bucket AND b.expiry_key = o.expiry_key "
+    f"WHERE o.n >= %(first)s AND o.n < %(upto)s AND b.state = {KEPT})), "
     # No FOR UPDATE: every statement below is a deletion, and a row a concurrent purge deleted first is skipped.
     "batch AS (SELECT subject, bucket FROM cand), "
     "keys AS (DELETE FROM data_keys k USING batch WHERE k.subject = batch.subject AND k.bucket = batch.bucket), "
@@ -239,14 +246,24 @@ class SqlRetentionSession(SqlConsentSession):
         b = retention_buckets
         self._conn.execute(update(b).where(b.c.subject == subject, b.c.bucket == bucket).values(expiry_key=None))
 
+    def begin_day_shred(self, names: Sequence[str], at: datetime) -> None:
+        e = expiry_keys
+        if self._sql.sqlite:
+            # The first statement of the transaction, a write: SQLite's write lock from here to the commit.
+            self._conn.execute(update(e).where(e.c.name.in_(names), e.c.state == KEPT).values(shredded_at=_utc(at)))
+        else:
+            self._cursor.execute("LOCK TABLE legal_holds IN SHARE MODE")  # waits for, then holds off, new holds
+
     def held_under_expiry_keys(self) -> list[tuple[str, str]]:
         b, h = retention_buckets, legal_holds
         # From the holds (few) to their subjects' buckets by primary key: never a walk over the buckets.
         held = sorted(set(self._conn.scalars(select(h.c.subject).where(h.c.released_at.is_(None)))))
         out: list[tuple[str, str]] = []
         for start in range(0, len(held), 500):
+            # Under a key still stored: one already deleted has destroyed the bucket (nothing left to move).
+            stored = exists().where(data_keys.c.subject == EXPIRY_SUBJECT, data_keys.c.bucket == b.c.expiry_key)
             query = select(b.c.subject, b.c.bucket).where(
-                b.c.subject.in_(held[start : start + 500]), b.c.state == KEPT, b.c.expiry_key.is_not(None)
+                b.c.subject.in_(held[start : start + 500]), b.c.state == KEPT, b.c.expiry_key.is_not(None), stored
             )
             out.extend((subject, bucket) for subject, bucket in self._conn.execute(query.order_by(b.c.subject)))
         return out
@@ -442,8 +459,10 @@ class SqlRetentionSession(SqlConsentSession):
             self._cursor.execute(_ORDER_RESET[engine])
         if engine:
             self._cursor.execute(_PG_PROBES)
+            refill = True
             while True:  # a slice found wholly gone (a concurrent purge) does not end the purge
-                first = self._order_next() or 0
+                first = self._order_next(refill=refill) or 0
+                refill = False
                 self._cursor.execute(_PG_PURGE, {"limit": limit, "first": first, "upto": first + limit})
                 picked, deleted, records = self._cursor.fetchone()
                 self._cursor.execute(_ORDER_DROP[1], (first + limit,))
@@ -457,8 +476,10 @@ class SqlRetentionSession(SqlConsentSession):
         cursor = self._batch_table()
         cursor.execute(_PICK_SHREDDED, (limit,))
         picked = max(int(cursor.rowcount), 0)
+        refill = True  # at most once per batch: a refill finds only what is left
         while picked < limit:
-            start = self._order_next()
+            start = self._order_next(refill=refill)
+            refill = False
             if start is None:
                 break
             upto = start + limit - picked
@@ -482,15 +503,15 @@ class SqlRetentionSession(SqlConsentSession):
         cursor.execute(_DELETE_ORPHAN_RECORDS)
         return picked, deleted
 
-    def _order_next(self) -> int | None:
-        """The first position left in this connection's purge order (sorted now if it was used up), or None if no
-        bucket is left under a shredded expiry key."""
+    def _order_next(self, *, refill: bool = True) -> int | None:
+        """The first position left in this connection's purge order (sorted now if it was used up and ``refill``),
+        or None if no bucket is left under a shredded expiry key."""
         engine = 0 if self._sql.sqlite else 1
         cursor = self._cursor
         cursor.execute(_ORDER_TABLE[engine])
         cursor.execute(_ORDER_NEXT[engine])
         first = cursor.fetchone()[0]
-        if first is None:
+        if first is None and refill:
             cursor.execute(_ORDER_FILL[engine])
             cursor.execute(_ORDER_NEXT[engine])
             first = cursor.fetchone()[0]
