@@ -285,16 +285,19 @@ class SqlRetentionSession(SqlConsentSession):
     def due_total(self, now: datetime) -> tuple[int, int]:
         b, e, h = retention_buckets, expiry_keys, legal_holds
         at, today = _utc(now), _day_start(now)
-        # Index-only counts where it matters: a day's buckets are one range of (expiry_key, state, expires_at).
-        under = select(func.count()).select_from(b.join(e, b.c.expiry_key == e.c.name))
-        under = under.where(e.c.state == KEPT, e.c.day < at.date(), b.c.state == KEPT)
+        # Index-only counts where it matters: a day's buckets are one range of (expiry_key, state, expires_at), counted
+        # key by key (a join would leave PostgreSQL's planner to guess how many buckets a key holds, and a wrong
+        # guess scans every bucket).
+        days = self._conn.scalars(select(e.c.name).where(e.c.state == KEPT, e.c.day < at.date())).all()
+        per_day = select(func.count()).where(b.c.expiry_key == bindparam("day"), b.c.state == KEPT)
         free = ~exists().where(h.c.subject == b.c.subject, h.c.released_at.is_(None))
         today_ = select(func.count()).where(
             b.c.state == KEPT, b.c.expires_at >= today, b.c.expires_at <= at, b.c.expiry_key.is_not(None), free
         )
         kek = select(func.count()).where(b.c.expiry_key.is_(None), b.c.state == KEPT, b.c.expires_at <= at, free)
         c = self._conn.scalar
-        return int(c(under) or 0), int(c(today_) or 0) + int(c(kek) or 0)
+        under = sum(int(c(per_day, {"day": name}) or 0) for name in days)
+        return under, int(c(today_) or 0) + int(c(kek) or 0)
 
     def mark_expiry_shredded(self, name: str, at: datetime) -> list[RuleCount] | None:
         e, b = expiry_keys, retention_buckets
