@@ -88,9 +88,10 @@ _ORDER_TABLE = (
 )
 # Kept buckets only: those marked shredded one by one are the other pick's (_PICK_SHREDDED).
 _ORDER_FILL = (
+    # CROSS JOIN: SQLite then walks the (few) shredded keys and each one's range of buckets, never the kept buckets.
     "INSERT INTO temp.purge_order (n, rid, subject, bucket, expiry_key, rule, items) "
     "SELECT row_number() OVER (ORDER BY b.subject, b.bucket), b.rowid, b.subject, b.bucket, b.expiry_key, b.rule, "
-    f"b.items FROM expiry_keys e JOIN retention_buckets b ON b.expiry_key = e.name WHERE e.state = {SHREDDED} "
+    f"b.items FROM expiry_keys e CROSS JOIN retention_buckets b ON b.expiry_key = e.name WHERE e.state = {SHREDDED} "
     f"AND b.state = {KEPT}",
     "INSERT INTO pg_temp.purge_order (n, subject, bucket, expiry_key) "
     "SELECT row_number() OVER (ORDER BY b.subject, b.bucket), b.subject, b.bucket, b.expiry_key "
