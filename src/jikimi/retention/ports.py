@@ -170,7 +170,9 @@ class RetentionSession(ConsentSession, Protocol):
     def shred_due(self, now: datetime, limit: int) -> list[RuleCount]:
         """Shred up to ``limit`` due buckets one by one, in one step: delete their data keys (their blind-index
         entries stop finding them) and mark them shredded; what went, by rule. Only buckets no expiry key will
-        take: those under the KEK, and those of the day ``now`` is in (its key goes when the day is over)."""
+        take: those under the KEK, and those of the day ``now`` is in (its key goes when the day is over). For stores
+        whose keys commit with the data; where they commit apart (``keys_apart``), :meth:`delete_due_keys` then
+        :meth:`mark_deleted_batch`."""
         ...
 
     def delete_due_keys(self, now: datetime, limit: int) -> int:

@@ -11,7 +11,7 @@ statutory buckets readable (R-RET-2, R-SEC-27). ``put_new`` is the sign-up's wri
 without looking for a data key it cannot have yet.
 
 A retention bucket's data key may be wrapped under the expiry key of its day instead of the KEK
-(:meth:`Vault.new_expiry_key`, ``put(..., expiry_key=...)``): shredding that one key (:meth:`Vault.shred_expiry_key`)
+(:meth:`Vault.new_expiry_key`, ``put(..., expiry_key=...)``): shredding that key (:meth:`Vault.shred_expiry_keys`)
 makes every bucket of the day unreadable at once (docs/retention.md, "Expiry keys").
 
 Values, clear keys and ciphertexts never reach a repr, a log record or an exception message.
@@ -184,12 +184,7 @@ class Vault:
                     aeads[subject] = (self._cache.get(key.wrapped, _returns(dek)), 1)
                 elif expiry_key is not None and key.kek_id != expiry_key:
                     # The bucket's key follows the expiry it is stored with now (the bucket lists one key).
-                    context = key_context(subject, bucket)
-                    dek = self._wrapper(session, key.kek_id).unwrap(key.wrapped, key.kek_id, context)
-                    moved = DataKey(subject, bucket, key.key_version, expiry_key, wrapper.wrap(dek, context))
-                    session.rewrap([moved])
-                    self._cache.discard(key.wrapped)
-                    aeads[subject] = (AESGCM(dek), key.key_version)
+                    aeads[subject] = (AESGCM(self._rewrap(session, key, wrapper)), key.key_version)
                 else:
                     aeads[subject] = (self._aead(key), key.key_version)
             tails: dict[int, bytes] = {}
@@ -335,16 +330,18 @@ class Vault:
         fields: dict[str, str] = {}
         item = ""
         # A data key under a shredded expiry key is no key: that subject's bucket is destroyed (as a deleted key).
-        alive: dict[str, bool] = {}
+        # Each expiry key met is read once per call, and opens every data key under it.
+        rings: dict[str, ExpiryKeyring | None] = {}
         gone: set[str] = set()
         try:
             for subject, item, kind, value, version, kek_id, wrapped in self._read_rows(bucket, subjects, items):
                 if kind == _PASSWORD or (wanted is not None and item not in wanted) or subject in gone:
                     continue
                 if kek_id.startswith(EXPIRY_PREFIX):
-                    if kek_id not in alive:
-                        alive[kek_id] = self.has_expiry_key(kek_id)
-                    if not alive[kek_id]:
+                    if kek_id not in rings:
+                        with self._store.transaction() as session:
+                            rings[kek_id] = self._find_expiry_ring(session, kek_id)
+                    if rings[kek_id] is None:
                         gone.add(subject)
                         out.pop(subject, None)
                         continue
@@ -358,13 +355,11 @@ class Vault:
                     fields[item] = bytes(value).decode()
                     continue
                 if aead is None:
-                    try:
+                    ring = rings.get(kek_id)
+                    if ring is not None:
+                        aead = AESGCM(ring.unwrap(bytes(wrapped), kek_id, key_context(subject, bucket)))
+                    else:
                         aead = self._aead_for(subject, bucket, kek_id, bytes(wrapped))
-                    except NotReadableError:  # its expiry key went since it was looked up: destroyed, as above
-                        gone.add(subject)
-                        out.pop(subject, None)
-                        last = None
-                        continue
                     head, tail = ad_subject(subject), ad_tail(bucket, version)
                 ad = head + (item_ads.get(item) or ad_item(item)) + tail
                 fields[item] = aead.decrypt(value[:NONCE_SIZE], value[NONCE_SIZE:], ad).decode()
@@ -493,14 +488,19 @@ class Vault:
             target: Keyring = self._keyring if expiry_key is None else self._expiry_ring(session, expiry_key)
             if key.kek_id == target.kek_id:
                 return True
-            context = key_context(subject, bucket)
             try:
-                dek = self._wrapper(session, key.kek_id).unwrap(key.wrapped, key.kek_id, context)
+                self._rewrap(session, key, target)
             except NotReadableError:
                 return False
-            session.rewrap([DataKey(subject, bucket, key.key_version, target.kek_id, target.wrap(dek, context))])
-        self._cache.discard(key.wrapped)
         return True
+
+    def _rewrap(self, session: VaultSession, key: DataKey, target: Keyring) -> bytes:
+        """Re-wrap ``key`` under ``target`` in ``session``; the clear DEK (NotReadableError if its wrapper is gone)."""
+        context = key_context(key.subject, key.bucket)
+        dek = self._wrapper(session, key.kek_id).unwrap(key.wrapped, key.kek_id, context)
+        session.rewrap([DataKey(key.subject, key.bucket, key.key_version, target.kek_id, target.wrap(dek, context))])
+        self._cache.discard(key.wrapped)
+        return dek
 
     def rotate_kek(
         self, new_keyring: Keyring, *, batch_size: int = 1000, max_batches: int | None = None
@@ -548,9 +548,15 @@ class Vault:
         return self._keyrings.get(kek_id, self._keyring)
 
     def _expiry_ring(self, session: VaultSession, name: str) -> ExpiryKeyring:
+        ring = self._find_expiry_ring(session, name)
+        if ring is None:
+            raise NotReadableError(f"expiry key {name} is shredded: the data under it is destroyed")
+        return ring
+
+    def _find_expiry_ring(self, session: VaultSession, name: str) -> ExpiryKeyring | None:
         key = session.get_keys(name, [EXPIRY_SUBJECT]).get(EXPIRY_SUBJECT)
         if key is None:
-            raise NotReadableError(f"expiry key {name} is shredded: the data under it is destroyed")
+            return None
         keyring = self._keyrings.get(key.kek_id, self._keyring)
         return ExpiryKeyring(name, keyring.unwrap(key.wrapped, key.kek_id, key_context(EXPIRY_SUBJECT, name)))
 

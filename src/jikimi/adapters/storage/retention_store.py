@@ -32,6 +32,7 @@ from jikimi.adapters.storage.retention_tables import (
 from jikimi.adapters.storage.tables import data_keys, subjects
 from jikimi.consent.ledger import tombstone
 from jikimi.consent.model import SubjectStatus
+from jikimi.errors import StorageError
 from jikimi.retention.ports import (
     DestructionEntry,
     HoldRow,
@@ -46,7 +47,8 @@ __all__ = ["SqlRetentionSession", "SqlRetentionStore", "open_retention_store"]
 
 _ENDED = (SubjectStatus.WITHDRAWN.value, SubjectStatus.REFUSED.value)
 
-# SQLite's set-based sweep (SqlRetentionSession.shred_due / purge_shredded): one batch of buckets, by rowid.
+# SQLite's set-based sweep (SqlRetentionSession.delete_due_keys, mark_deleted_batch, purge_shredded): one batch of
+# buckets, by rowid.
 _BATCH_TABLE = (
     "CREATE TEMP TABLE IF NOT EXISTS sweep_batch "
     "(rid INTEGER PRIMARY KEY, subject TEXT NOT NULL, bucket TEXT NOT NULL, rule TEXT NOT NULL, items INTEGER)"
@@ -237,11 +239,17 @@ class SqlRetentionSession(SqlConsentSession):
         """The bucket is under the KEK, or under an expiry key not marked shredded; with ``stored``, one also still
         in the key table (a sweep deletes the key before it marks the day: such a bucket is destroyed, and still
         due, to be logged)."""
-        b, e, k = retention_buckets, expiry_keys, data_keys
+        b, e = retention_buckets, expiry_keys
         kept = ~exists().where(e.c.name == b.c.expiry_key, e.c.state != KEPT)
         if stored:
-            kept = and_(kept, exists().where(k.c.subject == EXPIRY_SUBJECT, k.c.bucket == b.c.expiry_key))
+            kept = and_(kept, SqlRetentionSession._key_stored())
         return or_(b.c.expiry_key.is_(None), kept)
+
+    @staticmethod
+    def _key_stored() -> Any:
+        """The bucket's expiry key is still in the key table (a deleted one has destroyed the bucket)."""
+        k = data_keys
+        return exists().where(k.c.subject == EXPIRY_SUBJECT, k.c.bucket == retention_buckets.c.expiry_key)
 
     def clear_expiry_key(self, subject: str, bucket: str) -> None:
         b = retention_buckets
@@ -262,9 +270,8 @@ class SqlRetentionSession(SqlConsentSession):
         out: list[tuple[str, str]] = []
         for start in range(0, len(held), 500):
             # Under a key still stored: one already deleted has destroyed the bucket (nothing left to move).
-            stored = exists().where(data_keys.c.subject == EXPIRY_SUBJECT, data_keys.c.bucket == b.c.expiry_key)
             query = select(b.c.subject, b.c.bucket).where(
-                b.c.subject.in_(held[start : start + 500]), b.c.state == KEPT, b.c.expiry_key.is_not(None), stored
+                b.c.subject.in_(held[start : start + 500]), b.c.state == KEPT, self._key_stored()
             )
             out.extend((subject, bucket) for subject, bucket in self._conn.execute(query.order_by(b.c.subject)))
         return out
@@ -284,12 +291,12 @@ class SqlRetentionSession(SqlConsentSession):
         return list(self._conn.scalars(query))
 
     def due_total(self, now: datetime) -> tuple[int, int]:
-        b, e, h = retention_buckets, expiry_keys, legal_holds
+        b, h = retention_buckets, legal_holds
         at, today = _utc(now), _day_start(now)
         # Index-only counts where it matters: a day's buckets are one range of (expiry_key, state, expires_at), counted
         # key by key (a join would leave PostgreSQL's planner to guess how many buckets a key holds, and a wrong
         # guess scans every bucket).
-        days = self._conn.scalars(select(e.c.name).where(e.c.state == KEPT, e.c.day < at.date())).all()
+        days = self.elapsed_expiry_keys(now)
         per_day = select(func.count()).where(b.c.expiry_key == bindparam("day"), b.c.state == KEPT)
         free = ~exists().where(h.c.subject == b.c.subject, h.c.released_at.is_(None))
         today_ = select(func.count()).where(
@@ -405,24 +412,21 @@ class SqlRetentionSession(SqlConsentSession):
         return [RuleCount(rule, int(n), int(fields_ or 0)) for rule, n, fields_ in self._conn.execute(query)]
 
     def shred_due(self, now: datetime, limit: int) -> list[RuleCount]:
-        """Shred up to ``limit`` due buckets (expired, no unreleased hold): their data keys go, they are marked
-        shredded; what went, by rule.
-
-        SQLite: set-based, with no row through Python: the batch is picked through the ``(state, expires_at)``
-        index into a temporary table, and each statement deletes or updates by rowid, probing the primary keys.
-        """
-        if not self._sql.sqlite:
-            self._cursor.execute(_PG_PROBES)
-            self._cursor.execute(_PG_SHRED_DUE, {"today": _day_start(now), "now": _utc(now), "limit": limit})
-            return [RuleCount(rule, int(n), int(items or 0)) for rule, n, items in self._cursor.fetchall()]
-        if not self.delete_due_keys(now, limit):
-            return []
-        return self.mark_deleted_batch()
+        """PostgreSQL: shred up to ``limit`` due buckets (expired, no unreleased hold) in one statement: their data
+        keys go, they are marked shredded; what went, by rule. On SQLite the same work is two transactions
+        (:meth:`delete_due_keys`, :meth:`mark_deleted_batch`)."""
+        if self._sql.sqlite:  # the key file commits apart: the sweep calls the two halves in two transactions
+            raise StorageError("on SQLite a batch is delete_due_keys, then mark_deleted_batch in the next transaction")
+        self._cursor.execute(_PG_PROBES)
+        self._cursor.execute(_PG_SHRED_DUE, {"today": _day_start(now), "now": _utc(now), "limit": limit})
+        return [RuleCount(rule, int(n), int(items or 0)) for rule, n, items in self._cursor.fetchall()]
 
     def delete_due_keys(self, now: datetime, limit: int) -> int:
-        """SQLite: pick up to ``limit`` due buckets (as :meth:`shred_due`) and delete their data keys, nothing else:
-        the first of two transactions (the key file commits apart from the data file, so keys go first). How many
-        were picked; :meth:`mark_deleted_batch` marks and counts them in the next transaction."""
+        """SQLite: pick up to ``limit`` due buckets and delete their data keys, nothing else: the first of two
+        transactions (the key file commits apart from the data file, so keys go first). Set-based, with no row
+        through Python: the batch is picked through the indexes into a temporary table, and each statement deletes
+        or updates by rowid, probing the primary keys. How many were picked; :meth:`mark_deleted_batch` marks and
+        counts them in the next transaction."""
         cursor = self._batch_table()
         at = self._sql.created_at(_utc(now))
         cursor.execute(_PICK_TODAY, (self._sql.created_at(_day_start(now)), at, limit))
