@@ -112,7 +112,7 @@ def _raw_signups(store: SqlVaultStore, n: int) -> float:
             )
             cursor.executemany(
                 "INSERT INTO fields (subject, bucket, item, kind, value) VALUES (?, 'live', ?, 1, ?) "
-                "ON CONFLICT (subject, bucket, item) DO UPDATE SET kind = excluded.kind, value = excluded.value",
+                "ON CONFLICT (subject, bucket, item, part) DO UPDATE SET kind = excluded.kind, value = excluded.value",
                 [(sid, f"item{j}", blob) for j in range(8)],
             )
             cursor.execute(

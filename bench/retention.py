@@ -28,6 +28,7 @@ from typing import Any
 
 from bench.vault import Figure
 from jikimi.adapters.storage import SqlVaultStore
+from jikimi.adapters.storage.partitions import part_of
 from jikimi.adapters.storage.retention_store import SqlRetentionStore
 from jikimi.adapters.storage.tables import KEYS_SCHEMA
 from jikimi.clock import FixedClock
@@ -70,17 +71,36 @@ def _tables(
     expiring on day ``n % _DAYS``, its data key wrapped by that day's expiry key (``names``)."""
     blob, key = os.urandom(40), os.urandom(60)
     items = [f"item{j}" for j in range(8)]
+    parts = [
+        part_of(name) for name in names
+    ]  # each day's rows in its expiry month (jikimi.adapters.storage.partitions)
     return [
         ("subjects (id, created_at)", lambda n, s: [(s, created)]),
         (
             f"{keys} (subject, bucket, key_version, kek_id, wrapped, created_at)",
             lambda n, s: [(s, "visit_logs", 1, names[n % _DAYS], key, created)],
         ),
-        ("fields (subject, bucket, item, kind, value)", lambda n, s: [(s, "visit_logs", i, 1, blob) for i in items]),
+        (
+            "fields (subject, bucket, item, kind, value, part)",
+            lambda n, s: [(s, "visit_logs", i, 1, blob, parts[n % _DAYS]) for i in items],
+        ),
         (
             "retention_buckets (subject, bucket, rule, expires_at, separate_storage, policy_version, items, state, "
-            "expiry_key)",
-            lambda n, s: [(s, "visit_logs", "visit_logs", expiries[n % _DAYS], False, "bench", 8, 0, names[n % _DAYS])],
+            "expiry_key, part)",
+            lambda n, s: [
+                (
+                    s,
+                    "visit_logs",
+                    "visit_logs",
+                    expiries[n % _DAYS],
+                    False,
+                    "bench",
+                    8,
+                    0,
+                    names[n % _DAYS],
+                    parts[n % _DAYS],
+                )
+            ],
         ),
     ]
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, create_engine, text
 
 from jikimi.adapters.storage import normalise_url
+from jikimi.adapters.storage.tables import metadata
 
 PG_ENV = "JIKIMI_TEST_POSTGRES_URL"
 
@@ -32,3 +35,32 @@ def postgres_schema() -> Iterator[tuple[str, str]]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+Differences = Callable[[Connection, Collection[str]], list[object]]
+
+
+@pytest.fixture
+def schema_differences() -> Differences:
+    """``(conn, tables) -> differences``: what Alembic finds between the code's tables and the database's, for
+    ``tables`` only (the other domains' tables are their own tests' business)."""
+
+    def differences(conn: Connection, tables: Collection[str]) -> list[object]:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return [d for d in compare_metadata(context, metadata) if _table_of(d, tables) in tables]
+
+    return differences
+
+
+def _table_of(difference: object, tables: Collection[str]) -> str | None:
+    """The table an Alembic difference is about (a tuple naming a table, column or index, or a list of those), where a
+    difference names its table by a string only if it is one of ``tables``."""
+    first = difference[0] if isinstance(difference, list) else difference
+    for part in first if isinstance(first, tuple) else ():
+        table = getattr(part, "table", None)
+        name = getattr(table, "name", None) or (getattr(part, "name", None) if hasattr(part, "columns") else None)
+        if isinstance(name, str):
+            return name
+        if isinstance(part, str) and part in tables:
+            return part
+    return None

@@ -132,6 +132,12 @@ class RetentionSession(ConsentSession, Protocol):
         """The newest expiry key of ``day`` not yet shredded, if any."""
         ...
 
+    def open_expiry_month(self, day: date, at: datetime) -> bool:
+        """Whether a new expiry key may be made for ``day``: its month's storage is open (opened now if it is the
+        month's first key), not closed by a sweep that is reclaiming it. Holds the month open until this transaction
+        ends (a sweep closing it waits, then sees the key made)."""
+        ...
+
     def add_expiry_key(self, name: str, day: date, at: datetime) -> None: ...
 
     def elapsed_expiry_keys(self, now: datetime) -> list[str]:

@@ -262,6 +262,8 @@ class Retention:
         # A key lost to a crash inside its first commit (SQLite writes the data file's row, then the key file's key)
         # is replaced, not reused: a bucket wrapped under it could never be read.
         if name is None or not self._vault.has_expiry_key(name):
+            if not session.open_expiry_month(day, now):
+                return None  # a sweep is reclaiming the month's storage: under the KEK, shredded on its own
             name = self._vault.new_expiry_key(day)  # joins this transaction: it commits with its first bucket
             session.add_expiry_key(name, day, now)
         return name

@@ -17,10 +17,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, select, update
 
 from jikimi.adapters.storage.consent_tables import consent_subjects
+from jikimi.adapters.storage.partitions import KEK_PART
 from jikimi.adapters.storage.store import SqlVaultSession, SqlVaultStore
 from jikimi.adapters.storage.tables import blind_index, fields
 from jikimi.consent.ledger import ChainRow, LedgerRecord, from_record, is_tombstone
 from jikimi.consent.model import ConsentEvent, SubjectRecord, SubjectStatus
+from jikimi.vault.storage import LIVE
 
 __all__ = ["SqlConsentSession", "SqlConsentStore", "open_consent_store"]
 
@@ -170,10 +172,10 @@ class SqlConsentSession(SqlVaultSession):
                 blind_index.c.subject == subject, blind_index.c.bucket == bucket, blind_index.c.item.in_(items)
             )
         )
-        result = self._conn.execute(
-            delete(fields).where(fields.c.subject == subject, fields.c.bucket == bucket, fields.c.item.in_(items))
-        )
-        return int(result.rowcount)
+        rows = delete(fields).where(fields.c.subject == subject, fields.c.bucket == bucket, fields.c.item.in_(items))
+        if bucket == LIVE:
+            rows = rows.where(fields.c.part == KEK_PART)  # one partition on PostgreSQL, not every month's
+        return int(self._conn.execute(rows).rowcount)
 
 
 def _aware(at: datetime) -> datetime:

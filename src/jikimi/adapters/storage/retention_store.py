@@ -9,27 +9,41 @@ table per batch through a temporary batch table, on PostgreSQL one statement per
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy.exc import DBAPIError
 
 from jikimi.adapters.storage.consent_store import SqlConsentSession, SqlConsentStore
 from jikimi.adapters.storage.consent_tables import consent_events, consent_subjects
+from jikimi.adapters.storage.partitions import (
+    CLOSED,
+    DROPPED,
+    KEK_PART,
+    OPEN,
+    PARTITIONED,
+    month_days,
+    month_of,
+    part_of,
+    partition,
+)
 from jikimi.adapters.storage.retention_tables import (
     KEPT,
     PURGED,
     SHREDDED,
     destruction_log,
     expiry_keys,
+    expiry_months,
     legal_holds,
     retention_buckets,
     retention_records,
     sweep_runs,
 )
-from jikimi.adapters.storage.tables import data_keys, subjects
+from jikimi.adapters.storage.tables import data_keys, fields, subjects
 from jikimi.consent.ledger import tombstone
 from jikimi.consent.model import SubjectStatus
 from jikimi.errors import StorageError
@@ -44,6 +58,8 @@ from jikimi.retention.ports import (
 from jikimi.vault.envelope import EXPIRY_SUBJECT
 
 __all__ = ["SqlRetentionSession", "SqlRetentionStore", "open_retention_store"]
+
+_log = logging.getLogger(__name__)
 
 _ENDED = (SubjectStatus.WITHDRAWN.value, SubjectStatus.REFUSED.value)
 
@@ -86,7 +102,7 @@ _ORDER_TABLE = (
     "CREATE TEMP TABLE IF NOT EXISTS purge_order (n INTEGER PRIMARY KEY, rid INTEGER NOT NULL, "
     "subject TEXT NOT NULL, bucket TEXT NOT NULL, expiry_key TEXT NOT NULL, rule TEXT, items INTEGER)",
     "CREATE TEMP TABLE IF NOT EXISTS purge_order (n bigint PRIMARY KEY, subject text NOT NULL, bucket text NOT NULL, "
-    "expiry_key text NOT NULL)",
+    "expiry_key text NOT NULL, part integer NOT NULL)",
 )
 # Kept buckets only: those marked shredded one by one are the other pick's (_PICK_SHREDDED).
 _ORDER_FILL = (
@@ -95,10 +111,12 @@ _ORDER_FILL = (
     "SELECT row_number() OVER (ORDER BY b.subject, b.bucket), b.rowid, b.subject, b.bucket, b.expiry_key, b.rule, "
     f"b.items FROM expiry_keys e CROSS JOIN retention_buckets b ON b.expiry_key = e.name WHERE e.state = {SHREDDED} "
     f"AND b.state = {KEPT}",
-    "INSERT INTO pg_temp.purge_order (n, subject, bucket, expiry_key) "
-    "SELECT row_number() OVER (ORDER BY b.subject, b.bucket), b.subject, b.bucket, b.expiry_key "
+    # Not the buckets of a closed month: its partitions are dropped whole (_PG_MONTH_BATCH).
+    "INSERT INTO pg_temp.purge_order (n, subject, bucket, expiry_key, part) "
+    "SELECT row_number() OVER (ORDER BY b.subject, b.bucket), b.subject, b.bucket, b.expiry_key, b.part "
     f"FROM expiry_keys e JOIN retention_buckets b ON b.expiry_key = e.name WHERE e.state = {SHREDDED} "
-    f"AND b.state = {KEPT}",
+    f"AND b.state = {KEPT} AND NOT EXISTS (SELECT 1 FROM expiry_months m WHERE m.month = b.part "
+    f"AND m.state <> {OPEN})",
 )
 _ORDER_NEXT = ("SELECT min(n) FROM temp.purge_order", "SELECT min(n) FROM pg_temp.purge_order")
 _ORDER_DROP = ("DELETE FROM temp.purge_order WHERE n < ?", "DELETE FROM pg_temp.purge_order WHERE n < %s")
@@ -126,49 +144,91 @@ _BATCH_STILL_KEPT = (
     "DELETE FROM temp.sweep_batch WHERE NOT EXISTS (SELECT 1 FROM retention_buckets b "
     f"WHERE b.rowid = sweep_batch.rid AND b.state = {KEPT} AND {_KEY_KEPT.format(lock='')})"
 )
-# A record goes with its last bucket ("<rule>/<record id>"), as _delete_orphan_records does on PostgreSQL.
+# A record goes with its last bucket ("<rule>/<record id>"), as _delete_orphan_records does on PostgreSQL. Its
+# buckets are its subject's: found by primary key.
 _DELETE_ORPHAN_RECORDS = (
     "DELETE FROM retention_records WHERE id IN (SELECT substr(bucket, instr(bucket, '/') + 1) "
     "FROM temp.sweep_batch WHERE instr(bucket, '/') > 0) "
-    "AND NOT EXISTS (SELECT 1 FROM retention_buckets b WHERE b.record = retention_records.id)"
+    "AND NOT EXISTS (SELECT 1 FROM retention_buckets b WHERE b.subject = retention_records.subject "
+    "AND b.record = retention_records.id)"
 )
 
 
 # PostgreSQL's sweep: one statement per batch, no row through Python (round trips, not rows, are its cost,
 # performance.md §6). Data-modifying CTEs all run, on the batch the first one picked.
 _PG_SHRED_DUE = (
-    "WITH cand AS ((SELECT b.subject, b.bucket FROM retention_buckets b "
+    "WITH cand AS ((SELECT b.subject, b.bucket, b.part FROM retention_buckets b "
     f"WHERE b.state = {KEPT} AND b.expires_at >= %(today)s AND b.expires_at <= %(now)s AND {_NOT_HELD} "
     # FOR SHARE: a concurrent sweep's marking of the day's key waits for this batch, then counts without it.
     f"AND {_KEY_KEPT.format(lock=' FOR SHARE')} ORDER BY b.state, b.expires_at LIMIT %(limit)s) "
-    "UNION (SELECT b.subject, b.bucket FROM retention_buckets b "
+    "UNION (SELECT b.subject, b.bucket, b.part FROM retention_buckets b "
     f"WHERE b.expiry_key IS NULL AND b.state = {KEPT} AND b.expires_at <= %(now)s AND {_NOT_HELD} "
     "ORDER BY b.expiry_key, b.state, b.expires_at LIMIT %(limit)s)), "
-    "batch AS (SELECT b.subject, b.bucket, b.rule, b.items FROM retention_buckets b JOIN cand c "
-    f"ON b.subject = c.subject AND b.bucket = c.bucket WHERE b.state = {KEPT} FOR UPDATE OF b), "
+    # ``part`` in every join: each probe then reads one partition (pruned as the join runs), not one per month.
+    "batch AS (SELECT b.subject, b.bucket, b.part, b.rule, b.items FROM retention_buckets b JOIN cand c "
+    f"ON b.subject = c.subject AND b.bucket = c.bucket AND b.part = c.part WHERE b.state = {KEPT} FOR UPDATE OF b), "
     "keys AS (DELETE FROM data_keys k USING batch WHERE k.subject = batch.subject AND k.bucket = batch.bucket), "
     f"marked AS (UPDATE retention_buckets t SET state = {SHREDDED} FROM batch "
-    "WHERE t.subject = batch.subject AND t.bucket = batch.bucket) "
+    "WHERE t.subject = batch.subject AND t.bucket = batch.bucket AND t.part = batch.part) "
     "SELECT rule, count(*), sum(items) FROM batch GROUP BY rule ORDER BY rule"
 )
 # The batch is small against the tables; without this the planner hashes whole tables once per batch (measured:
 # a sequential scan of every key and bucket for each 10,000 destroyed). Index probes keep a batch's cost its own.
 _PG_PROBES = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
 _PG_PURGE = (
-    f"WITH cand AS ((SELECT subject, bucket FROM retention_buckets WHERE state = {SHREDDED} LIMIT %(limit)s) "
-    "UNION (SELECT o.subject, o.bucket FROM pg_temp.purge_order o JOIN retention_buckets b "
-    "ON b.subject = o.subject AND b.bucket = o.bucket AND b.expiry_key = o.expiry_key "
+    f"WITH cand AS ((SELECT b.subject, b.bucket, b.part FROM retention_buckets b WHERE b.state = {SHREDDED} "
+    f"AND NOT EXISTS (SELECT 1 FROM expiry_months m WHERE m.month = b.part AND m.state <> {OPEN}) LIMIT %(limit)s) "
+    "UNION (SELECT o.subject, o.bucket, o.part FROM pg_temp.purge_order o JOIN retention_buckets b "
+    "ON b.subject = o.subject AND b.bucket = o.bucket AND b.part = o.part AND b.expiry_key = o.expiry_key "
     f"WHERE o.n >= %(first)s AND o.n < %(upto)s AND b.state = {KEPT})), "
     # No FOR UPDATE: every statement below is a deletion, and a row a concurrent purge deleted first is skipped.
-    "batch AS (SELECT subject, bucket FROM cand), "
+    "batch AS (SELECT subject, bucket, part FROM cand), "
     "keys AS (DELETE FROM data_keys k USING batch WHERE k.subject = batch.subject AND k.bucket = batch.bucket), "
     "idx AS (DELETE FROM blind_index x USING batch WHERE x.subject = batch.subject AND x.bucket = batch.bucket), "
     "rows AS (DELETE FROM fields f USING batch WHERE f.subject = batch.subject AND f.bucket = batch.bucket "
-    "RETURNING 1), "
+    "AND f.part = batch.part RETURNING 1), "
     "gone AS (DELETE FROM retention_buckets t USING batch WHERE t.subject = batch.subject "
-    "AND t.bucket = batch.bucket RETURNING t.record) "
+    "AND t.bucket = batch.bucket AND t.part = batch.part RETURNING t.record, t.subject) "
     "SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM rows), "
-    "(SELECT array_agg(DISTINCT record) FROM gone WHERE record IS NOT NULL)"
+    "(SELECT array_agg(DISTINCT ARRAY[subject, record]) FROM gone WHERE record IS NOT NULL)"
+)
+# A closed month (:mod:`.partitions`): the next slice of its buckets, in key order, loses its data keys, blind-index
+# entries and the records left with no bucket outside the month; its ciphertext rows and bucket rows go with its
+# partitions, dropped once every slice is done (SqlRetentionStore._drop_months). ``readable`` guards the one thing
+# that must never be: a bucket of the month whose key is not destroyed (never met: a closed month takes no keys).
+_PG_MONTH_BATCH = (
+    "WITH batch AS (SELECT b.subject, b.bucket, b.record, b.items, b.state, b.expiry_key FROM retention_buckets b "
+    "WHERE b.part = %(m)s AND (b.subject, b.bucket) > (%(subject)s, %(bucket)s) ORDER BY b.subject, b.bucket "
+    "LIMIT %(limit)s), "
+    f"readable AS (SELECT 1 FROM batch WHERE batch.state = {KEPT} AND (batch.expiry_key IS NULL OR EXISTS "
+    f"(SELECT 1 FROM expiry_keys e WHERE e.name = batch.expiry_key AND e.state = {KEPT})) LIMIT 1), "
+    "keys AS (DELETE FROM data_keys k USING batch WHERE k.subject = batch.subject AND k.bucket = batch.bucket "
+    "AND NOT EXISTS (SELECT 1 FROM readable)), "
+    "idx AS (DELETE FROM blind_index x USING batch WHERE x.subject = batch.subject AND x.bucket = batch.bucket "
+    "AND NOT EXISTS (SELECT 1 FROM readable)), "
+    "recs AS (DELETE FROM retention_records r USING batch WHERE r.id = batch.record AND r.subject = batch.subject "
+    "AND NOT EXISTS (SELECT 1 FROM readable) AND NOT EXISTS (SELECT 1 FROM retention_buckets o "
+    "WHERE o.subject = r.subject AND o.record = r.id AND o.part <> %(m)s)) "
+    "SELECT count(*), coalesce(sum(items), 0), (SELECT count(*) FROM readable), max(ARRAY[subject, bucket]) "
+    "FROM batch"
+)
+# Months none of whose days has a key kept: closable. Each is then closed under its row's lock, checked again in a
+# statement of its own (a new snapshot: it sees the key of a transaction that held the row, Retention._expiry_key).
+_PG_MONTH_KEPT = (
+    f"EXISTS (SELECT 1 FROM expiry_keys e WHERE e.state = {KEPT} AND e.day >= make_date(m.month / 100, "
+    "mod(m.month, 100), 1) AND e.day < make_date(m.month / 100, mod(m.month, 100), 1) + interval '1 month')"
+)
+_PG_CLOSABLE = f"SELECT m.month FROM expiry_months m WHERE m.state = {OPEN} AND NOT {_PG_MONTH_KEPT} ORDER BY m.month"
+_PG_CLOSE = (
+    f"UPDATE expiry_months m SET state = {CLOSED}, closed_at = now() WHERE m.month = %(m)s AND m.state = {OPEN} "
+    f"AND NOT {_PG_MONTH_KEPT}"
+)
+_PG_ATTACHED = (
+    "SELECT i.inhdetachpending FROM pg_inherits i WHERE i.inhrelid = to_regclass(%s) AND i.inhparent = to_regclass(%s)"
+)
+_PG_DROPPED = (
+    f"UPDATE expiry_months SET state = {DROPPED} WHERE month = %(m)s AND state = {CLOSED}",
+    f"UPDATE expiry_keys SET state = {PURGED} WHERE state = {SHREDDED} AND day >= %(first)s AND day < %(next)s",
 )
 
 
@@ -197,6 +257,9 @@ class SqlRetentionSession(SqlConsentSession):
     def add_kept(self, rows: Sequence[KeptBucket]) -> None:
         b = retention_buckets
         for row in rows:
+            part = part_of(row.expiry_key)
+            # Listed once: a row of the bucket in another part (it had no expiry yet, or another) makes way.
+            self._conn.execute(delete(b).where(b.c.subject == row.subject, b.c.bucket == row.bucket, b.c.part != part))
             values = {
                 "subject": row.subject,
                 "bucket": row.bucket,
@@ -209,10 +272,11 @@ class SqlRetentionSession(SqlConsentSession):
                 "items": row.items,
                 "state": KEPT,
                 "expiry_key": row.expiry_key,
+                "part": part,
             }
             stmt = self._insert(b).values(**values)
-            update_ = {k: v for k, v in values.items() if k not in ("subject", "bucket")}
-            self._conn.execute(stmt.on_conflict_do_update(index_elements=["subject", "bucket"], set_=update_))
+            update_ = {k: v for k, v in values.items() if k not in ("subject", "bucket", "part")}
+            self._conn.execute(stmt.on_conflict_do_update(index_elements=["subject", "bucket", "part"], set_=update_))
 
     def kept_of(self, subject: str) -> list[KeptBucket]:
         b = retention_buckets
@@ -252,8 +316,15 @@ class SqlRetentionSession(SqlConsentSession):
         return exists().where(k.c.subject == EXPIRY_SUBJECT, k.c.bucket == retention_buckets.c.expiry_key)
 
     def clear_expiry_key(self, subject: str, bucket: str) -> None:
-        b = retention_buckets
-        self._conn.execute(update(b).where(b.c.subject == subject, b.c.bucket == bucket).values(expiry_key=None))
+        b, f = retention_buckets, fields
+        self._conn.execute(
+            update(b).where(b.c.subject == subject, b.c.bucket == bucket).values(expiry_key=None, part=KEK_PART)
+        )
+        # Its rows too (the key's move takes them; here again, should a move have been cut short before 0010): a
+        # held bucket must not stay in a month whose storage the sweep drops.
+        self._conn.execute(
+            update(f).where(f.c.subject == subject, f.c.bucket == bucket, f.c.part != KEK_PART).values(part=KEK_PART)
+        )
 
     def begin_day_shred(self, names: Sequence[str], at: datetime) -> None:
         e = expiry_keys
@@ -281,6 +352,25 @@ class SqlRetentionSession(SqlConsentSession):
         query = select(e.c.name).where(e.c.state == KEPT, e.c.day == day).order_by(e.c.created_at.desc(), e.c.name)
         name: str | None = self._conn.scalar(query.limit(1))
         return name
+
+    def open_expiry_month(self, day: date, at: datetime) -> bool:
+        m = expiry_months
+        month = month_of(day)
+        p = self._sql.p
+        self._cursor.execute(
+            f"INSERT INTO expiry_months (month, state, opened_at) VALUES ({p}, {p}, {p}) ON CONFLICT DO NOTHING",
+            (month, OPEN, self._sql.created_at(_utc(at))),
+        )
+        if self._cursor.rowcount == 1 and not self._sql.sqlite:
+            for table in PARTITIONED:
+                # Attached, not created as a partition: that would lock the whole table against reads until this
+                # transaction commits; attaching an empty table locks it against other schema changes only.
+                name = partition(table, month)
+                self._cursor.execute(f"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS)")
+                self._cursor.execute(f"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES IN ({month})")
+        # FOR SHARE: a sweep closing the month waits for this transaction, then sees the key it makes.
+        state = self._conn.scalar(select(m.c.state).where(m.c.month == month).with_for_update(read=True))
+        return state == OPEN
 
     def add_expiry_key(self, name: str, day: date, at: datetime) -> None:
         self._conn.execute(insert(expiry_keys).values(name=name, day=day, state=KEPT, created_at=_utc(at)))
@@ -459,14 +549,19 @@ class SqlRetentionSession(SqlConsentSession):
         the buckets and the records left without one; (buckets, rows). ``fresh``: the first batch of a purge (the
         order of an earlier one is dropped).
 
-        SQLite: set-based through the temporary batch table, as :meth:`shred_due`.
+        SQLite: set-based through the temporary batch table, as :meth:`shred_due`. PostgreSQL: closed months first
+        (:meth:`_month_batch`), then the rest, row by row.
         """
         engine = 0 if self._sql.sqlite else 1
         if fresh:
             self._cursor.execute(_ORDER_TABLE[engine])
             self._cursor.execute(_ORDER_RESET[engine])
+            self._month, self._tried = None, set()
         if engine:
             self._cursor.execute(_PG_PROBES)
+            month = self._month_batch(limit)
+            if month is not None:
+                return month
             refill = True
             while True:  # a slice found wholly gone (a concurrent purge) does not end the purge
                 first = self._order_next(refill=refill) or 0
@@ -479,7 +574,7 @@ class SqlRetentionSession(SqlConsentSession):
             if not picked:
                 self._cursor.execute(_SETTLE_EXPIRY_KEYS)
             if records:
-                self._delete_orphan_records(sorted(records))
+                self._delete_orphan_records(sorted((subject, record) for subject, record in records))
             return int(picked), int(deleted)
         cursor = self._batch_table()
         cursor.execute(_PICK_SHREDDED, (limit,))
@@ -531,12 +626,62 @@ class SqlRetentionSession(SqlConsentSession):
         cursor.execute("DELETE FROM temp.sweep_batch")
         return cursor
 
-    def _delete_orphan_records(self, records: Sequence[str]) -> None:
-        """A record goes with its last bucket: delete those of ``records`` no bucket refers to any more."""
-        r = retention_records
-        orphan = ~exists().where(retention_buckets.c.record == r.c.id)
+    def _delete_orphan_records(self, records: Sequence[tuple[str, str]]) -> None:
+        """A record goes with its last bucket: delete those of ``records`` (subject, record id) no bucket refers to
+        any more (its buckets are its subject's: found by primary key)."""
+        r, b = retention_records, retention_buckets
+        orphan = ~exists().where(b.c.subject == r.c.subject, b.c.record == r.c.id)
         for start in range(0, len(records), 500):
-            self._conn.execute(delete(r).where(r.c.id.in_(records[start : start + 500]), orphan))
+            ids = [record for _, record in records[start : start + 500]]
+            self._conn.execute(delete(r).where(r.c.id.in_(ids), orphan))
+
+    # PostgreSQL's closed months (:mod:`.partitions`): this connection's month in progress, and those done with in
+    # this purge (a month whose drop failed is not taken again until the next purge).
+    _month: tuple[int, str, str] | None = None
+    _tried: set[int] = set()  # noqa: RUF012  (replaced per purge, never mutated on the class)
+    #: Months whose every slice is done: the store drops their partitions once this transaction has committed.
+    drop_months: tuple[int, ...] = ()
+
+    def _month_batch(self, limit: int) -> tuple[int, int] | None:
+        """PostgreSQL: the next slice of a closed month (closing the months that can be, first): (buckets, their
+        fields), which go with the month's partitions; None if no closed month is left for this purge."""
+        if self._month is None:
+            month = self._next_closed_month()
+            if month is None:
+                return None
+            self._month = (month, "", "")
+        month, subject, bucket = self._month
+        self._cursor.execute(_PG_MONTH_BATCH, {"m": month, "subject": subject, "bucket": bucket, "limit": limit})
+        picked, items, readable, last = self._cursor.fetchone()
+        if readable:
+            # Never met (a closed month takes no keys): leave the month to the row-by-row purge, which spares it.
+            _log.error("expiry month %d holds a bucket whose key is not destroyed; its storage is not dropped", month)
+            self._conn.execute(update(expiry_months).where(expiry_months.c.month == month).values(state=OPEN))
+            self._tried.add(month)
+            self._month = None
+            return self._month_batch(limit)
+        if picked < limit:
+            self._tried.add(month)
+            self._month = None
+            self.drop_months = (*self.drop_months, month)
+            if not picked:
+                return self._month_batch(limit)
+        else:
+            self._month = (month, last[0], last[1])
+        return int(picked), int(items)
+
+    def _next_closed_month(self) -> int | None:
+        """Close every month none of whose days has a key kept (each under its row's lock, checked again), then
+        the first closed month not yet tried in this purge."""
+        cursor = self._cursor
+        cursor.execute(_PG_CLOSABLE)
+        for (month,) in cursor.fetchall():
+            # Waits for a transaction making a key of the month (Retention._expiry_key holds the row FOR SHARE).
+            cursor.execute("SELECT 1 FROM expiry_months WHERE month = %s FOR UPDATE", (month,))
+            cursor.execute(_PG_CLOSE, {"m": month})
+        m = expiry_months
+        query = select(m.c.month).where(m.c.state == CLOSED).order_by(m.c.month)
+        return next((month for month in self._conn.scalars(query) if month not in self._tried), None)
 
     def log_destruction(self, entries: Sequence[DestructionEntry]) -> None:
         if entries:
@@ -600,6 +745,9 @@ class SqlRetentionStore(SqlConsentStore):
         # The sweep's batches delete keys by their own statements: the key file is settled once, when a run that
         # deleted any ends (a sweep with nothing to do does not pay for a checkpoint).
         if isinstance(session, SqlRetentionSession):
+            if session.drop_months:
+                months, session.drop_months = session.drop_months, ()
+                self._drop_months(months)
             if session.swept:
                 session.swept, self._swept = False, True  # sessions are kept for the next transaction
             if session.finished:
@@ -608,6 +756,29 @@ class SqlRetentionStore(SqlConsentStore):
                     self._swept = False
                     self._settle_key_file()
         super()._committed(session)
+
+    def _drop_months(self, months: Sequence[int]) -> None:
+        """PostgreSQL, after the commit of a closed month's last slice: detach its partitions ``CONCURRENTLY`` (reads
+        and writes of the other months go on; it waits for the transactions that may still see them), drop them,
+        and mark the month dropped and its keys purged. Each step can be run again: a detach cut short is finished
+        (``FINALIZE``). One that fails is logged and left to the next sweep (the month stays closed)."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")  # DETACH ... CONCURRENTLY needs it
+            for month in months:
+                first, next_ = month_days(month)
+                try:
+                    for table in PARTITIONED:
+                        name = partition(table, month)
+                        pending = conn.exec_driver_sql(_PG_ATTACHED, (name, table)).scalar()
+                        if pending is not None:
+                            how = "FINALIZE" if pending else "CONCURRENTLY"
+                            conn.exec_driver_sql(f"ALTER TABLE {table} DETACH PARTITION {name} {how}")
+                        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+                    for sql in _PG_DROPPED:
+                        conn.exec_driver_sql(sql, {"m": month, "first": first, "next": next_})
+                except DBAPIError as error:
+                    state = getattr(error.orig, "sqlstate", None)
+                    _log.warning("expiry month %d: partitions not dropped (SQLSTATE %s); next sweep", month, state)
 
     @contextmanager
     def retention_transaction(self) -> Iterator[SqlRetentionSession]:

@@ -26,6 +26,7 @@ __all__ = [
     "SHREDDED",
     "destruction_log",
     "expiry_keys",
+    "expiry_months",
     "legal_holds",
     "retention_buckets",
     "retention_records",
@@ -50,8 +51,23 @@ retention_buckets = Table(
     Column("state", SmallInteger, nullable=False),  # KEPT, or SHREDDED (key gone, rows still to delete)
     # The expiry key its data key is wrapped under; NULL: under the KEK (no expiry yet, held, or made past its day).
     Column("expiry_key", String(64), nullable=True),
+    # The expiry month of ``expiry_key``, 0 under the KEK (migration 0010): on PostgreSQL the partition the row is in,
+    # beside its ciphertext rows in the same month's partition of ``fields`` (:mod:`.partitions`).
+    Column("part", Integer, primary_key=True, server_default="0"),
     Index(None, "state", "expires_at"),
     Index(None, "expiry_key", "state", "expires_at"),
+    postgresql_partition_by="LIST (part)",
+)
+
+# One row per expiry month that ever had an expiry key (migration 0010): OPEN, CLOSED (no key of its days kept; no
+# new one may be made) or DROPPED (its partitions are gone), :mod:`.partitions`.
+expiry_months = Table(
+    "expiry_months",
+    metadata,
+    Column("month", Integer, primary_key=True, autoincrement=False),  # YYYYMM
+    Column("state", SmallInteger, nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
 )
 
 expiry_keys = Table(

@@ -16,9 +16,11 @@ from sqlalchemy import Connection, Engine, bindparam, delete, exists, func, sele
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import PoolProxiedConnection
 
+from jikimi.adapters.storage.partitions import KEK_PART, part_of
 from jikimi.adapters.storage.tables import KEYS_SCHEMA, blind_index, data_keys, fields, meta, subjects
 from jikimi.vault.envelope import EXPIRY_PREFIX, EXPIRY_SUBJECT
 from jikimi.vault.ports import DataKey, FieldKind, FieldRow, FieldTuple, IndexRow, RawField
+from jikimi.vault.storage import LIVE
 
 __all__ = ["SqlVaultSession", "SqlVaultStore"]
 
@@ -28,19 +30,25 @@ _CHUNK = 500  # well under SQLite's and psycopg's parameter limits, large enough
 
 # The hottest statements bypass SQLAlchemy's per-row parameter processing (a third of a bulk write's time): plain
 # SQL that SQLite and PostgreSQL both accept, sent to the driver's executemany. Placeholders differ by driver.
+# Live rows take the KEK's part (the column's default); rows of other buckets the part of their key's wrapper
+# (:mod:`.partitions`), given.
 _UPSERT_FIELDS = (
-    "INSERT INTO fields (subject, bucket, item, kind, value) VALUES ({p}, {p}, {p}, {p}, {p}) "
-    "ON CONFLICT (subject, bucket, item) DO UPDATE SET kind = excluded.kind, value = excluded.value"
+    "INSERT INTO fields (subject, bucket, item, kind, value{part}) VALUES ({p}, {p}, {p}, {p}, {p}{mark}) "
+    "ON CONFLICT (subject, bucket, item, part) DO UPDATE SET kind = excluded.kind, value = excluded.value"
 )
+# A bucket's rows follow its key into the part of its new wrapper (a legal hold, a clock that starts).
+_MOVE_FIELDS = "UPDATE fields SET part = {p} WHERE subject = {p} AND bucket = {p} AND part <> {p}"
+_KEK_IDS = "SELECT subject, kek_id FROM {keys} WHERE bucket = {p} AND subject IN ({ps})"
 _UPSERT_INDEX = (
     "INSERT INTO blind_index (subject, bucket, item, digest) VALUES ({p}, {p}, {p}, {p}) "
     "ON CONFLICT (subject, bucket, item) DO UPDATE SET digest = excluded.digest"
 )
 # {keys}: the key table, in the key database of its own (tables.KEYS_SCHEMA).
+# {live}: live data is in the KEK's part; on PostgreSQL the planner then reads that one partition.
 _READ_SUBJECT = (
     "SELECT f.item, f.kind, f.value, k.key_version, k.kek_id, k.wrapped FROM fields f "
     "JOIN {keys} k ON k.subject = f.subject AND k.bucket = f.bucket "
-    "WHERE f.bucket = {p} AND f.subject = {p}"
+    "WHERE f.bucket = {p} AND f.subject = {p}{live}"
 )
 
 
@@ -48,7 +56,7 @@ _GET_KEYS_RAW = "SELECT subject, key_version, kek_id, wrapped FROM {keys} WHERE 
 _READ_RAW = (
     "SELECT f.subject, f.item, f.kind, f.value, k.key_version, k.kek_id, k.wrapped FROM fields f "
     "JOIN {keys} k ON k.subject = f.subject AND k.bucket = f.bucket "
-    "WHERE f.bucket = {p} AND f.subject IN ({ps})"
+    "WHERE f.bucket = {p} AND f.subject IN ({ps}){live}"
 )
 _ADD_SUBJECTS = "INSERT INTO subjects (id, created_at) VALUES ({p}, {p}) ON CONFLICT (id) DO NOTHING"
 _ADD_KEYS = (
@@ -75,9 +83,11 @@ class _Sql:
         self.sqlite = dialect.name == "sqlite"
         self.p = p
         self.keys = keys = f"{KEYS_SCHEMA}.data_keys" if self.sqlite else "data_keys"
-        self.upsert_fields = _UPSERT_FIELDS.format(p=p)
+        self.upsert_fields = _UPSERT_FIELDS.format(p=p, part="", mark="")
+        self.upsert_parted = _UPSERT_FIELDS.format(p=p, part=", part", mark=f", {p}")
+        self.move_fields = _MOVE_FIELDS.format(p=p)
         self.upsert_index = _UPSERT_INDEX.format(p=p)
-        self.read_subject = _READ_SUBJECT.format(p=p, keys=keys)
+        self.read_subject = {live: _READ_SUBJECT.format(p=p, keys=keys, live=_live(live)) for live in (False, True)}
         self.add_subjects = _ADD_SUBJECTS.format(p=p)
         self.find = _FIND.format(p=p, keys=keys)
         self.add_keys = _ADD_KEYS.format(p=p, keys=keys)
@@ -90,7 +100,7 @@ class _Sql:
             else subjects.c.created_at.type.dialect_impl(dialect).bind_processor(dialect) or _same
         )
         self._get_keys: dict[int, str] = {}
-        self._read: dict[tuple[int, int], str] = {}
+        self._read: dict[tuple[int, int, bool], str] = {}
 
     def get_keys(self, n: int) -> str:
         sql = self._get_keys.get(n)
@@ -98,15 +108,23 @@ class _Sql:
             sql = self._get_keys[n] = _GET_KEYS_RAW.format(p=self.p, ps=", ".join([self.p] * n), keys=self.keys)
         return sql
 
-    def read(self, n: int, items: int = 0) -> str:
-        """The read of ``n`` subjects' fields; of ``items`` items only if not 0 (half the rows for half the items)."""
-        sql = self._read.get((n, items))
+    def kek_ids(self, n: int) -> str:
+        return _KEK_IDS.format(p=self.p, ps=", ".join([self.p] * n), keys=self.keys)
+
+    def read(self, n: int, items: int = 0, *, live: bool = False) -> str:
+        """The read of ``n`` subjects' fields; of ``items`` items only if not 0 (half the rows for half the items);
+        ``live``: of the live bucket."""
+        sql = self._read.get((n, items, live))
         if sql is None:
-            sql = _READ_RAW.format(p=self.p, ps=", ".join([self.p] * n), keys=self.keys)
+            sql = _READ_RAW.format(p=self.p, ps=", ".join([self.p] * n), keys=self.keys, live=_live(live))
             if items:
                 sql += " AND f.item IN ({})".format(", ".join([self.p] * items))
-            self._read[(n, items)] = sql
+            self._read[(n, items, live)] = sql
         return sql
+
+
+def _live(live: bool) -> str:
+    return f" AND f.part = {KEK_PART}" if live else ""
 
 
 _SQL: dict[str, _Sql] = {}
@@ -168,14 +186,39 @@ class SqlVaultSession:
         self._cursor.executemany(self._sql.add_subjects, [(s, when) for s in dict.fromkeys(subjects_)])
 
     def put_fields(self, rows: Sequence[FieldRow]) -> None:
-        if rows:
-            params = [(r.subject, r.bucket, r.item, int(r.kind), r.value) for r in rows]
-            self._cursor.executemany(self._sql.upsert_fields, params)
+        self.put_field_tuples([(r.subject, r.bucket, r.item, int(r.kind), r.value) for r in rows])
 
     def put_field_tuples(self, rows: Sequence[FieldTuple]) -> None:
-        """:meth:`put_fields` of plain (subject, bucket, item, kind, value) tuples (see ports.FieldTuple)."""
-        if rows:
+        """:meth:`put_fields` of plain (subject, bucket, item, kind, value) tuples (see ports.FieldTuple).
+
+        Rows of a bucket other than live go to the part of their data key's wrapper (:mod:`.partitions`): the key
+        must be stored first, as the vault does."""
+        if not rows:
+            return
+        if all(row[1] == LIVE for row in rows):  # a sign-up's, the hot path
             self._cursor.executemany(self._sql.upsert_fields, rows)
+            return
+        by_bucket: dict[str, list[str]] = {}
+        for row in rows:
+            by_bucket.setdefault(row[1], []).append(row[0])
+        parts = {
+            (subject, bucket): part
+            for bucket, subjects_ in by_bucket.items()
+            for subject, part in self._parts(bucket, list(dict.fromkeys(subjects_))).items()
+        }
+        self._cursor.executemany(
+            self._sql.upsert_parted, [(*row, parts.get((row[0], row[1]), KEK_PART)) for row in rows]
+        )
+
+    def _parts(self, bucket: str, subjects_: Sequence[str]) -> dict[str, int]:
+        """The part of each subject's rows in ``bucket``: that of its data key's wrapper."""
+        if bucket == LIVE:
+            return dict.fromkeys(subjects_, KEK_PART)
+        out: dict[str, int] = {}
+        for chunk in _chunks(subjects_):
+            self._cursor.execute(self._sql.kek_ids(len(chunk)), (bucket, *chunk))
+            out.update((subject, part_of(kek_id)) for subject, kek_id in self._cursor.fetchall())
+        return out
 
     def put_index(self, rows: Sequence[IndexRow]) -> None:
         if rows:
@@ -188,10 +231,11 @@ class SqlVaultSession:
         # Items are filtered here rather than in SQL: a subject's fields are one short primary-key range, and one
         # prepared statement for every call is faster than a statement per item list.
         wanted = None if items is None else set(items)
+        live = bucket == LIVE
         if len(subjects_) == 1:
             subject = subjects_[0]
             out = []
-            self._cursor.execute(self._sql.read_subject, (bucket, subject))
+            self._cursor.execute(self._sql.read_subject[live], (bucket, subject))
             for item, kind, value, version, kek_id, wrapped in self._cursor.fetchall():
                 if wanted is None or item in wanted:
                     key = DataKey(subject, bucket, version, kek_id, bytes(wrapped))
@@ -199,7 +243,7 @@ class SqlVaultSession:
             return out
         out = []
         for chunk in _chunks(subjects_):
-            self._cursor.execute(self._sql.read(len(chunk)), (bucket, *chunk))
+            self._cursor.execute(self._sql.read(len(chunk), live=live), (bucket, *chunk))
             for subject, item, kind, value, version, kek_id, wrapped in self._cursor.fetchall():
                 if wanted is not None and item not in wanted:
                     continue
@@ -241,8 +285,10 @@ class SqlVaultSession:
             self._conn.execute(
                 delete(blind_index).where(blind_index.c.bucket == bucket, blind_index.c.subject.in_(chunk))
             )
-            result = self._conn.execute(delete(fields).where(fields.c.bucket == bucket, fields.c.subject.in_(chunk)))
-            deleted += result.rowcount
+            rows = delete(fields).where(fields.c.bucket == bucket, fields.c.subject.in_(chunk))
+            if bucket == LIVE:
+                rows = rows.where(fields.c.part == KEK_PART)  # one partition on PostgreSQL, not every month's
+            deleted += self._conn.execute(rows).rowcount
         return deleted
 
     def delete_orphan_fields(self, limit: int) -> int:
@@ -276,6 +322,10 @@ class SqlVaultSession:
             {"b_subject": k.subject, "b_bucket": k.bucket, "b_kek_id": k.kek_id, "b_wrapped": k.wrapped} for k in keys
         ]
         self._conn.execute(stmt, params)
+        # The rows follow their key into the part of its new wrapper (live data is always under the KEK).
+        moves = [(part, k.subject, k.bucket, part) for k in keys if k.bucket != LIVE for part in (part_of(k.kek_id),)]
+        if moves:
+            self._cursor.executemany(self._sql.move_fields, moves)
 
     def count_keys(self, kek_id: str | None = None, *, prefix: bool = False) -> int:
         query = select(func.count()).select_from(data_keys)
@@ -350,8 +400,9 @@ class SqlVaultStore:
                 cursor.execute("BEGIN")
             out: list[RawField] = []
             wanted = () if items is None else tuple(dict.fromkeys(items))
+            live = bucket == LIVE
             for chunk in _chunks(subjects_):
-                cursor.execute(sql.read(len(chunk), len(wanted)), (bucket, *chunk, *wanted))
+                cursor.execute(sql.read(len(chunk), len(wanted), live=live), (bucket, *chunk, *wanted))
                 out.extend(cursor.fetchall())
             if several and sql.sqlite:
                 cursor.execute("COMMIT")

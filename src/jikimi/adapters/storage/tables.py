@@ -70,9 +70,13 @@ fields = Table(
     Column("item", String(64), primary_key=True),
     Column("kind", SmallInteger, nullable=False),
     Column("value", LargeBinary, nullable=False),
+    # The expiry month of the bucket's key, 0 under the KEK (migration 0010, :mod:`.partitions`): on PostgreSQL the
+    # partition the row is in, so that a month of destroyed buckets is dropped, not deleted row by row.
+    Column("part", Integer, primary_key=True, server_default="0"),
     # One B-tree, not a rowid table and a key index (migration 0008). Its interior pages may keep copies of deleted
     # rows as dividers: ciphertext whose key is shredded.
     sqlite_with_rowid=False,
+    postgresql_partition_by="LIST (part)",
 )
 
 blind_index = Table(
