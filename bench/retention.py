@@ -1,8 +1,9 @@
 """Retention benchmarks: the destruction sweep over expired subjects, and a sweep with nothing to do.
 
-The expired buckets (8 ciphertext fields each, as the issue counts them) are loaded straight into the tables: the
-sweep, not the sign-up path, is what is measured. Their expiries are spread over 30 days (a month of withdrawals),
-each day's data keys under that day's expiry key, as ``Retention`` makes them (docs/retention.md, "Expiry keys").
+The expired buckets (8 ciphertext fields each, as the issue counts them, each the bucket of one operational record)
+are loaded straight into the tables: the sweep, not the sign-up path, is what is measured. Their expiries are spread
+over 30 days (a month of withdrawals), each day's data keys under that day's expiry key, as ``Retention`` makes them
+(docs/retention.md, "Expiry keys").
 Figures (seconds, lower is better):
 
 - keys shredded: from the sweep's start until every due key is deleted (the data is unreadable from then on): the
@@ -67,40 +68,36 @@ print(json.dumps({"keys": marks[-1] if marks else 0.0, "total": total, "rss_mb":
 def _tables(
     keys: str, created: Any, expiries: list[Any], names: list[str]
 ) -> list[tuple[str, Callable[[int, str], list[tuple[Any, ...]]]]]:
-    """Each loaded table (with its columns) and the rows subject number ``n`` gets there: one bucket of 8 fields,
-    expiring on day ``n % _DAYS``, its data key wrapped by that day's expiry key (``names``)."""
+    """Each loaded table (with its columns) and the rows subject number ``n`` gets there: one site-visit record (its
+    row in ``retention_records``) kept in one bucket of 8 fields, ``visit_logs/<record id>``, as ``Engine.record``
+    makes it; expiring on day ``n % _DAYS``, its data key wrapped by that day's expiry key (``names``) and its rows in
+    that day's expiry month (``jikimi.adapters.storage.partitions``)."""
     blob, key = os.urandom(40), os.urandom(60)
     items = [f"item{j}" for j in range(8)]
-    parts = [
-        part_of(name) for name in names
-    ]  # each day's rows in its expiry month (jikimi.adapters.storage.partitions)
+    parts = [part_of(name) for name in names]
+
+    def bucket(s: str) -> str:
+        return f"visit_logs/r{s}"  # the record's id: "r" and its subject's
+
+    def kept(n: int, s: str) -> list[tuple[Any, ...]]:
+        day = n % _DAYS
+        return [(s, bucket(s), "visit_logs", f"r{s}", expiries[day], False, "bench", 8, 0, names[day], parts[day])]
+
     return [
         ("subjects (id, created_at)", lambda n, s: [(s, created)]),
+        ("retention_records (id, subject, kind, occurred_at)", lambda n, s: [(f"r{s}", s, "visit_log", created)]),
         (
             f"{keys} (subject, bucket, key_version, kek_id, wrapped, created_at)",
-            lambda n, s: [(s, "visit_logs", 1, names[n % _DAYS], key, created)],
+            lambda n, s: [(s, bucket(s), 1, names[n % _DAYS], key, created)],
         ),
         (
             "fields (subject, bucket, item, kind, value, part)",
-            lambda n, s: [(s, "visit_logs", i, 1, blob, parts[n % _DAYS]) for i in items],
+            lambda n, s: [(s, bucket(s), i, 1, blob, parts[n % _DAYS]) for i in items],
         ),
         (
-            "retention_buckets (subject, bucket, rule, expires_at, separate_storage, policy_version, items, state, "
-            "expiry_key, part)",
-            lambda n, s: [
-                (
-                    s,
-                    "visit_logs",
-                    "visit_logs",
-                    expiries[n % _DAYS],
-                    False,
-                    "bench",
-                    8,
-                    0,
-                    names[n % _DAYS],
-                    parts[n % _DAYS],
-                )
-            ],
+            "retention_buckets (subject, bucket, rule, record, expires_at, separate_storage, policy_version, items, "
+            "state, expiry_key, part)",
+            kept,
         ),
     ]
 
@@ -147,7 +144,7 @@ def _load(store: SqlVaultStore, engine: Engine, n: int, expires: datetime, prefi
         # As autovacuum would within a minute of a bulk load: without statistics (and hint bits) the first query on
         # the fresh tables pays for them, and that is the load's cost, not the sweep's.
         raw.driver_connection.autocommit = True
-        cursor.execute("VACUUM ANALYZE subjects, data_keys, fields, retention_buckets, expiry_keys")
+        cursor.execute("VACUUM ANALYZE subjects, retention_records, data_keys, fields, retention_buckets, expiry_keys")
         raw.driver_connection.autocommit = False  # back to the pool as it came
     raw.close()
 
