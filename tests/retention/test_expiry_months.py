@@ -10,14 +10,17 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine as SqlEngine
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, inspect, make_url, select, text
 from sqlalchemy.exc import DBAPIError
 
+from jikimi.adapters.storage import normalise_url
 from jikimi.adapters.storage.partitions import (
     CLOSED,
     DROPPED,
@@ -28,14 +31,15 @@ from jikimi.adapters.storage.partitions import (
     part_of,
     partition,
 )
-from jikimi.adapters.storage.retention_store import SqlRetentionStore, open_retention_store
+from jikimi.adapters.storage.retention_store import _DROP_LOCK, SqlRetentionStore, open_retention_store
 from jikimi.adapters.storage.retention_tables import PURGED, expiry_keys, expiry_months, retention_buckets
 from jikimi.adapters.storage.schema import downgrade, upgrade
 from jikimi.adapters.storage.tables import data_keys, fields
 from jikimi.clock import FixedClock
 from jikimi.engine import Engine
-from jikimi.policy import load_policy
-from jikimi.vault import init_key_file
+from jikimi.policy import load_policy, load_policy_text
+from jikimi.vault import Argon2Params, LocalKeyring, PasswordHashing, init_key_file
+from jikimi.vault.envelope import EXPIRY_PREFIX
 
 from .conftest import EXAMPLES, T0, Make, stored
 from .test_sweep import member
@@ -264,7 +268,7 @@ def test_a_drop_that_fails_is_logged_and_tried_again(
     monkeypatch.setattr(retention_store, "_PG_ATTACHED", "SELECT no_such_function(%s, %s)")  # the detach fails
     with caplog.at_level(logging.WARNING, logger="jikimi.adapters.storage.retention_store"):
         assert [(c.rule, c.buckets) for c in mm.sweep().by_rule] == [("visit_logs", 3)]
-    assert "expiry month 202606: partitions not dropped (SQLSTATE 42883)" in caplog.text
+    assert "expiry months [202606]: partitions not dropped (SQLSTATE 42883)" in caplog.text
     assert month_state(mm, JUNE) == CLOSED
     assert june_rows(mm) == (3, 6)  # unreadable (no key left), not deleted row by row: the month is closed
     monkeypatch.undo()
@@ -281,14 +285,14 @@ import os, sys
 from datetime import datetime
 from jikimi.adapters.storage.retention_store import SqlRetentionSession, open_retention_store
 from jikimi.engine import Engine
-from jikimi.policy import load_policy
+from jikimi.policy import load_policy, load_policy_text
 from jikimi.vault import LocalKeyring
 url, schema, policy, key, now = sys.argv[1:6]
 batch = SqlRetentionSession._month_batch
-def dies_inside(self, limit):
+def dies_inside(self, limit, today):
     if self._month is not None:
         os._exit(9)  # a slice of the month committed; more are left
-    return batch(self, limit)
+    return batch(self, limit, today)
 SqlRetentionSession._month_batch = dies_inside
 engine = Engine(load_policy(policy), open_retention_store(url, schema=schema), LocalKeyring.from_file(key))
 engine.retention.sweep(datetime.fromisoformat(now), chunk=2)
@@ -352,3 +356,184 @@ def test_revision_0010_keeps_every_row_in_its_part_both_ways(
     clock.set(datetime(2026, 7, 5, tzinfo=UTC))
     assert ("visit_logs", 2) in [(r.rule, r.buckets) for r in mm.sweep().by_rule]
     assert stored(mm, a) == {"live": LIVE_ITEMS}
+
+
+@pytest.mark.postgres
+def test_the_current_month_stays_open_until_it_is_over(make_any: Make, clock: FixedClock) -> None:
+    mm = make_any("1mm")
+    if _db(mm).dialect.name != "postgresql":
+        pytest.skip("partitions are PostgreSQL's")
+    early, late = member(mm, 1), member(mm, 2)
+    mm.record(early, "visit_log", VISIT)  # due 2026-06-02
+    clock.set(datetime(2026, 6, 5, tzinfo=UTC))
+    assert [(c.rule, c.buckets) for c in mm.sweep().by_rule] == [("visit_logs", 1)]  # the 2nd's key
+    assert month_state(mm, JUNE) == OPEN  # no key of June is kept now, but June is not over
+    visit = f"visit_logs/{mm.record(late, 'visit_log', VISIT, datetime(2026, 3, 20, tzinfo=UTC))}"  # due June 20
+    assert parts(mm, late)[visit] == {JUNE}  # under its day's key, not the KEK
+    clock.set(datetime(2026, 7, 1, tzinfo=UTC))
+    assert [(c.rule, c.buckets) for c in mm.sweep().by_rule] == [("visit_logs", 1)]
+    assert month_state(mm, JUNE) == DROPPED  # over now
+    assert stored(mm, late) == {"live": LIVE_ITEMS}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("held", [False, True], ids=["released", "held"])
+def test_a_hold_whose_move_was_cut_short_is_not_lost_with_its_month(
+    make_any: Make, clock: FixedClock, held: bool
+) -> None:
+    """A legal hold's move cut short after the key went under the KEK (and its rows to the KEK's part) but before
+    its listing was cleared: the listing stays in June. Released meanwhile, the bucket is due and goes with June (its
+    rows in the KEK's part too); still held, it moves out of June, keeps its data, and is not dropped."""
+    mm = make_any("1mm")
+    if _db(mm).dialect.name != "postgresql":
+        pytest.skip("partitions are PostgreSQL's")
+    sid = member(mm, 1)
+    visit = f"visit_logs/{mm.record(sid, 'visit_log', VISIT)}"
+    assert mm.vault.move_key(sid, visit, None)  # the first half of the move, alone
+    with _db(mm).connect() as conn:
+        listing = conn.execute(select(retention_buckets.c.part).where(retention_buckets.c.subject == sid)).scalar()
+    assert listing == JUNE
+    assert parts(mm, sid)[visit] == {JUNE, KEK_PART}  # listing in June, rows under the KEK
+    if held:
+        # Placed now, it would finish the move; as if placed while the move was cut short: the row alone.
+        with _db(mm).begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO legal_holds (subject, reason, placed_at, placed_by) "
+                    "VALUES (:s, '분쟁 해결 시까지', now(), 'op-1')"
+                ),
+                {"s": sid},
+            )
+    clock.set(datetime(2026, 7, 5, tzinfo=UTC))
+    mm.sweep()
+    assert month_state(mm, JUNE) == DROPPED
+    if held:
+        assert mm.vault.get(sid, None, visit) == VISIT
+        assert parts(mm, sid)[visit] == {KEK_PART}
+        assert [k.expiry_key for k in mm.retention.kept(sid)] == [None]
+    else:
+        assert stored(mm, sid) == {"live": LIVE_ITEMS}  # no ciphertext left without its key
+        assert mm.vault.get(sid, None, visit) == {}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def until_withdrawal(request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock) -> Iterator[Engine]:
+    """1mm with visit logs kept until 3 months after withdrawal (a clock that starts at the end, not the record's
+    date), on SQLite or PostgreSQL."""
+    text = (EXAMPLES / "1mm.yaml").read_text(encoding="utf-8")
+    visit_rule = "record_kinds: [visit_log]\n    period: 3m\n    starts: transaction"
+    assert visit_rule in text
+    policy = load_policy_text(text.replace(visit_rule, visit_rule.replace("transaction", "withdrawal")))
+    if request.param == "sqlite":
+        store = open_retention_store(f"sqlite:///{tmp_path / 'w.db'}")
+    else:
+        url, schema = request.getfixturevalue("postgres_schema")
+        store = open_retention_store(url, schema=schema)
+    yield Engine(policy, store, LocalKeyring.generate(), clock, passwords=PasswordHashing(Argon2Params.cheap()))
+    store.close()
+
+
+def test_a_buckets_rows_follow_its_key_when_its_clock_starts_or_it_is_stored_again(
+    until_withdrawal: Engine, clock: FixedClock
+) -> None:
+    """A record kept until some time after withdrawal waits under the KEK, with no expiry; at the withdrawal its key
+    goes under its day's expiry key, and its rows and listing to that month. Stored again under another expiry key,
+    its rows follow the key."""
+    mm = until_withdrawal
+    sid = member(mm, 1)
+    visit = f"visit_logs/{mm.record(sid, 'visit_log', VISIT)}"
+    assert parts(mm, sid)[visit] == {KEK_PART}
+    assert [k.expiry_key for k in mm.retention.kept(sid)] == [None]
+    clock.set(datetime(2026, 4, 10, tzinfo=UTC))
+    mm.end_purpose(sid)  # withdrawn: kept until 2026-07-10
+    (kept,) = [k for k in mm.retention.kept(sid) if k.bucket == visit]
+    assert kept.expiry_key is not None
+    assert kept.expiry_key.startswith(EXPIRY_PREFIX + "2026-07-10/")
+    assert parts(mm, sid)[visit] == {202607}
+    assert mm.vault.get(sid, None, visit) == VISIT
+    other = mm.vault.new_expiry_key(date(2031, 12, 1))
+    mm.vault.put(sid, {"access_log": "GET /again"}, visit, expiry_key=other)
+    with _db(mm).connect() as conn:
+        rows = conn.execute(select(fields.c.part).where(fields.c.subject == sid, fields.c.bucket == visit))
+        assert set(rows.scalars()) == {203112}  # every row of the bucket, not only the one written again
+    assert mm.vault.get(sid, None, visit) == {"access_log": "GET /again", "ip_address": "192.0.2.1"}
+
+
+@pytest.mark.postgres
+def test_writers_opening_months_at_once_do_not_wait_for_each_other(make_any: Make) -> None:
+    """A month's partitions are made in a transaction of their own: a writer whose transaction has opened one month
+    and is still open does not hold up another opening a second month (nor could the two deadlock)."""
+    mm = make_any("1mm")
+    if _db(mm).dialect.name != "postgresql":
+        pytest.skip("partitions are PostgreSQL's")
+    store, at = _store(mm), datetime(2026, 3, 2, tzinfo=UTC)
+    opened, finish = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    def first() -> None:
+        with store.retention_transaction() as session:
+            results["june"] = session.open_expiry_month(date(2026, 6, 10), at)
+            opened.set()
+            finish.wait(30)
+            results["july, after"] = session.open_expiry_month(date(2026, 7, 10), at)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert opened.wait(30)
+    with store.retention_transaction() as session:  # while the first writer's transaction is open
+        results["july"] = session.open_expiry_month(date(2026, 7, 10), at)
+        results["june, too"] = session.open_expiry_month(date(2026, 6, 20), at)
+    finish.set()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert results == {"june": True, "july": True, "june, too": True, "july, after": True}
+    assert {"fields_2026_06", "fields_2026_07", "retention_buckets_2026_07"} <= partitions(mm)
+
+
+@pytest.mark.postgres
+def test_a_role_that_cannot_make_partitions_keeps_buckets_under_the_kek(
+    postgres_schema: tuple[str, str], tmp_path: Path, clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The application's role may read and write the tables without owning them: it cannot attach partitions, so a
+    month it would open is listed without any, and its buckets go under the KEK (shredded one by one)."""
+    url, schema = postgres_schema
+    owner = open_retention_store(url, schema=schema)  # made by the owner (``jikimi db upgrade``)
+    role = f"jikimi_app_{os.getpid()}"
+    with owner.engine.begin() as conn:
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"'))
+        conn.execute(text(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"'))
+        conn.execute(text(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA "{schema}" TO "{role}"'))
+    app = open_retention_store(str(make_url(normalise_url(url)).set(username=role)), schema=schema)
+    try:
+        mm = Engine(load_policy(EXAMPLES / "1mm.yaml"), app, init_key_file(tmp_path / "k.key"), clock)
+        sid = member(mm, 1)
+        with caplog.at_level(logging.WARNING, logger="jikimi.adapters.storage.partitions"):
+            visit = f"visit_logs/{mm.record(sid, 'visit_log', VISIT)}"
+        assert "expiry month 202606: partitions not made (SQLSTATE 42501)" in caplog.text  # must be owner
+        assert parts(mm, sid)[visit] == {KEK_PART}
+        assert month_state(mm, JUNE) == DROPPED  # listed without partitions: not tried again
+        assert [k.expiry_key for k in mm.retention.kept(sid)] == [None]
+        assert [(c.rule, c.buckets) for c in mm.sweep(datetime(2026, 6, 3, tzinfo=UTC)).by_rule] == [("visit_logs", 1)]
+        assert stored(mm, sid) == {"live": LIVE_ITEMS}
+    finally:
+        app.close()
+        with owner.engine.begin() as conn:
+            conn.execute(text(f'DROP OWNED BY "{role}"'))
+            conn.execute(text(f'DROP ROLE "{role}"'))
+        owner.close()
+
+
+@pytest.mark.postgres
+def test_a_month_another_sweep_is_dropping_is_left_to_it(make_any: Make, clock: FixedClock) -> None:
+    mm, subjects = _june_swept(make_any, clock)
+    with _db(mm).connect() as other:  # another sweep, in the middle of dropping June
+        other.execute(text("SELECT pg_advisory_lock(:space, :month)"), {"space": _DROP_LOCK, "month": JUNE})
+        assert [(c.rule, c.buckets) for c in mm.sweep().by_rule] == [("visit_logs", 3)]
+        assert month_state(mm, JUNE) == CLOSED  # not touched by this one
+        assert "fields_2026_06" in partitions(mm)
+        other.execute(text("SELECT pg_advisory_unlock(:space, :month)"), {"space": _DROP_LOCK, "month": JUNE})
+    assert mm.sweep().by_rule == ()
+    assert month_state(mm, JUNE) == DROPPED
+    for sid in subjects:
+        assert stored(mm, sid) == {"live": LIVE_ITEMS}

@@ -191,10 +191,11 @@ class RetentionSession(ConsentSession, Protocol):
         still kept: a bucket is counted once, whoever marks it); what this marked, by rule."""
         ...
 
-    def purge_shredded(self, limit: int, *, fresh: bool = False) -> tuple[int, int]:
+    def purge_shredded(self, limit: int, *, fresh: bool = False, now: datetime | None = None) -> tuple[int, int]:
         """Purge up to ``limit`` shredded buckets (marked so, or under a shredded expiry key): their data keys,
         ciphertext rows and blind-index entries, then the buckets and records left empty; (buckets purged,
-        ciphertext rows deleted). ``fresh`` on the first call of a purge: nothing of an earlier one is reused."""
+        ciphertext rows deleted). ``fresh`` on the first call of a purge: nothing of an earlier one is reused.
+        ``now``: the sweep's time; storage kept by expiry month may then reclaim the months over by then."""
         ...
 
     def log_destruction(self, entries: Sequence[DestructionEntry]) -> None: ...

@@ -258,12 +258,13 @@ class Retention:
         day = _aware(expires_at).astimezone(UTC).date()
         if day < _aware(now).astimezone(UTC).date():
             return None
+        # Held open until this transaction ends, so the sweep cannot close the month while a bucket goes into it.
+        if not session.open_expiry_month(day, now):
+            return None  # the sweep has closed the month (its storage goes): under the KEK, shredded on its own
         name = session.expiry_key_for(day)
         # A key lost to a crash inside its first commit (SQLite writes the data file's row, then the key file's key)
         # is replaced, not reused: a bucket wrapped under it could never be read.
         if name is None or not self._vault.has_expiry_key(name):
-            if not session.open_expiry_month(day, now):
-                return None  # a sweep is reclaiming the month's storage: under the KEK, shredded on its own
             name = self._vault.new_expiry_key(day)  # joins this transaction: it commits with its first bucket
             session.add_expiry_key(name, day, now)
         return name
@@ -360,8 +361,15 @@ class Retention:
         return hold
 
     def _out_of_day(self, subject: str, bucket: str) -> None:
-        if self._vault.move_key(subject, bucket, None):
-            with self._uow.begin() as session:
+        if self._uow.keys_apart:
+            # The key in a commit of its own first (SQLite's key file commits apart from the data file): a crash in
+            # between leaves the bucket listed under its day with its key out of it, which the sweep settles.
+            if self._vault.move_key(subject, bucket, None):
+                with self._uow.begin() as session:
+                    cast(RetentionSession, session).clear_expiry_key(subject, bucket)
+            return
+        with self._uow.begin() as session:  # key, rows and listing in one commit
+            if self._vault.move_key(subject, bucket, None):
                 cast(RetentionSession, session).clear_expiry_key(subject, bucket)
         # else its day's key is gone: the bucket is destroyed already, and its day's log will count it
 
@@ -419,7 +427,7 @@ class Retention:
             under_keys, alone = session.due_total(now)
             run = session.start_run(now, self._clock.now())
         total = under_keys + alone
-        resumed = self._purge(chunk)  # what a killed run shredded but did not finish deleting
+        resumed = self._purge(chunk, now)  # what a killed run shredded but did not finish deleting
         done: dict[str, tuple[int, int]] = {}
         batches = buckets = 0
         # 1. Every day that is over: its expiry key, all in one commit; from it on, those days' data is unreadable.
@@ -462,7 +470,7 @@ class Retention:
                     session.log_destruction([self._entry(now, c, run) for c in day])
                     session.advance_run(run, sum(c.buckets for c in day))
                     _add(done, day)
-        self._purge(chunk)  # every due key is gone by now: the rows left are unreadable, deleted at leisure
+        self._purge(chunk, now)  # every due key is gone by now: the rows left are unreadable, deleted at leisure
         with self._uow.begin() as session:
             cast(RetentionSession, session).finish_run(run, self._clock.now())
         by_rule = tuple(RuleCount(rule, n, items) for rule, (n, items) in sorted(done.items()))
@@ -477,12 +485,12 @@ class Retention:
         kind = rule.label if rule is not None else count.rule
         return DestructionEntry(now, count.rule, kind, count.buckets, count.fields, METHOD, self._policy.version, run)
 
-    def _purge(self, chunk: int) -> int:
+    def _purge(self, chunk: int, now: datetime) -> int:
         deleted, fresh = 0, True
         while True:
             with self._uow.begin() as consent_session:
                 session = cast(RetentionSession, consent_session)
-                picked, rows = session.purge_shredded(chunk, fresh=fresh)
+                picked, rows = session.purge_shredded(chunk, fresh=fresh, now=now)
                 fresh = False
                 if not picked:
                     return deleted

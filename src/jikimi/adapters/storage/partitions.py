@@ -16,7 +16,12 @@ detached (``CONCURRENTLY``: reads and writes of the other months go on) and drop
 
 from __future__ import annotations
 
-from datetime import date
+import contextlib
+import logging
+from datetime import date, datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from jikimi.vault.envelope import EXPIRY_PREFIX
 
@@ -27,11 +32,14 @@ __all__ = [
     "OPEN",
     "PARTITIONED",
     "PART_SQL",
+    "make_month",
     "month_days",
     "month_of",
     "part_of",
     "partition",
 ]
+
+_log = logging.getLogger(__name__)
 
 #: The tables partitioned by ``part`` on PostgreSQL.
 PARTITIONED = ("fields", "retention_buckets")
@@ -73,3 +81,33 @@ def partition(table: str, part: int) -> str:
         return f"{table}_kek"
     year, number = divmod(part, 100)
     return f"{table}_{year:04d}_{number:02d}"
+
+
+def make_month(engine: Engine, month: int, at: datetime) -> None:
+    """PostgreSQL: make ``month``'s row and partitions in a transaction of their own, on a connection of their own,
+    committed before the caller's transaction goes on. Not in the caller's: an attach holds its table against other
+    schema changes until commit, so two writers each opening a month in a longer transaction could deadlock. Nothing
+    here waits for a writer's transaction (attaching locks the parent against schema changes only, not against reads
+    or writes). A month that cannot be made (the role does not own the tables) is logged: its buckets go under the
+    KEK, as a closed month's."""
+    try:
+        with engine.begin() as conn:
+            made = conn.exec_driver_sql(
+                "INSERT INTO expiry_months (month, state, opened_at) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                (month, OPEN, at),
+            )
+            if made.rowcount == 1:  # else another writer made it: its commit came first (the insert waited for it)
+                for table in PARTITIONED:
+                    # Attached, not created as a partition of the table: that would lock it against reads too.
+                    name = partition(table, month)
+                    conn.exec_driver_sql(f"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS)")
+                    conn.exec_driver_sql(f"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES IN ({month})")
+    except DBAPIError as error:
+        state = getattr(error.orig, "sqlstate", None)
+        _log.warning("expiry month %d: partitions not made (SQLSTATE %s); its buckets go under the KEK", month, state)
+        # Listed as having no partitions, so its other writers do not try again (nor does the sweep look at it).
+        with contextlib.suppress(DBAPIError), engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO expiry_months (month, state, opened_at) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                (month, DROPPED, at),
+            )

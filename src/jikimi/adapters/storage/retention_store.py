@@ -16,7 +16,6 @@ from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, update
-from sqlalchemy.exc import DBAPIError
 
 from jikimi.adapters.storage.consent_store import SqlConsentSession, SqlConsentStore
 from jikimi.adapters.storage.consent_tables import consent_events, consent_subjects
@@ -25,7 +24,9 @@ from jikimi.adapters.storage.partitions import (
     DROPPED,
     KEK_PART,
     OPEN,
+    PART_SQL,
     PARTITIONED,
+    make_month,
     month_days,
     month_of,
     part_of,
@@ -55,7 +56,7 @@ from jikimi.retention.ports import (
     RuleCount,
     SweepRun,
 )
-from jikimi.vault.envelope import EXPIRY_SUBJECT
+from jikimi.vault.envelope import EXPIRY_PREFIX, EXPIRY_SUBJECT
 
 __all__ = ["SqlRetentionSession", "SqlRetentionStore", "open_retention_store"]
 
@@ -194,42 +195,97 @@ _PG_PURGE = (
 )
 # A closed month (:mod:`.partitions`): the next slice of its buckets, in key order, loses its data keys, blind-index
 # entries and the records left with no bucket outside the month; its ciphertext rows and bucket rows go with its
-# partitions, dropped once every slice is done (SqlRetentionStore._drop_months). ``readable`` guards the one thing
-# that must never be: a bucket of the month whose key is not destroyed (never met: a closed month takes no keys).
+# partitions, dropped once every slice is done (SqlRetentionStore._drop_months). Every bucket of a closed month is
+# destroyed (its day's key is gone, or it was shredded on its own) but for one whose data key still opens (under the
+# KEK, or an expiry key still stored): a legal hold's move cut short between its key and its listing. Its day was
+# logged with it: it goes too (its rows, moved with its key, wherever they are), unless its subject is still held:
+# then it moves out of the month, to its key's part, listing and rows.
+_OPENS = (
+    f"substr(k.kek_id, 1, {len(EXPIRY_PREFIX)}) <> '{EXPIRY_PREFIX}' OR EXISTS (SELECT 1 FROM data_keys e "
+    f"WHERE e.subject = '{EXPIRY_SUBJECT}' AND e.bucket = k.kek_id)"
+)
+_HELD = "EXISTS (SELECT 1 FROM legal_holds h WHERE h.subject = {t}.subject AND h.released_at IS NULL)"
 _PG_MONTH_BATCH = (
-    "WITH batch AS (SELECT b.subject, b.bucket, b.record, b.items, b.state, b.expiry_key FROM retention_buckets b "
+    "WITH batch AS (SELECT b.subject, b.bucket, b.record, b.items FROM retention_buckets b "
     "WHERE b.part = %(m)s AND (b.subject, b.bucket) > (%(subject)s, %(bucket)s) ORDER BY b.subject, b.bucket "
     "LIMIT %(limit)s), "
-    f"readable AS (SELECT 1 FROM batch WHERE batch.state = {KEPT} AND (batch.expiry_key IS NULL OR EXISTS "
-    f"(SELECT 1 FROM expiry_keys e WHERE e.name = batch.expiry_key AND e.state = {KEPT})) LIMIT 1), "
-    "keys AS (DELETE FROM data_keys k USING batch WHERE k.subject = batch.subject AND k.bucket = batch.bucket "
-    "AND NOT EXISTS (SELECT 1 FROM readable)), "
-    "idx AS (DELETE FROM blind_index x USING batch WHERE x.subject = batch.subject AND x.bucket = batch.bucket "
-    "AND NOT EXISTS (SELECT 1 FROM readable)), "
-    "recs AS (DELETE FROM retention_records r USING batch WHERE r.id = batch.record AND r.subject = batch.subject "
-    "AND NOT EXISTS (SELECT 1 FROM readable) AND NOT EXISTS (SELECT 1 FROM retention_buckets o "
-    "WHERE o.subject = r.subject AND o.record = r.id AND o.part <> %(m)s)) "
-    "SELECT count(*), coalesce(sum(items), 0), (SELECT count(*) FROM readable), max(ARRAY[subject, bucket]) "
-    "FROM batch"
+    "readable AS (SELECT batch.subject, batch.bucket, batch.record, k.kek_id FROM batch JOIN data_keys k "
+    f"ON k.subject = batch.subject AND k.bucket = batch.bucket WHERE {_OPENS}), "
+    f"keep AS (SELECT * FROM readable WHERE {_HELD.format(t='readable')}), "
+    "gone AS (SELECT * FROM batch WHERE NOT EXISTS (SELECT 1 FROM keep WHERE keep.subject = batch.subject "
+    "AND keep.bucket = batch.bucket)), "
+    f"moved AS (UPDATE retention_buckets t SET part = {PART_SQL.format(col='keep.kek_id')}, expiry_key = CASE "
+    f"WHEN substr(keep.kek_id, 1, {len(EXPIRY_PREFIX)}) = '{EXPIRY_PREFIX}' THEN keep.kek_id END FROM keep "
+    "WHERE t.subject = keep.subject AND t.bucket = keep.bucket AND t.part = %(m)s RETURNING 1), "
+    f"rows_moved AS (UPDATE fields f SET part = {PART_SQL.format(col='keep.kek_id')} FROM keep "
+    "WHERE f.subject = keep.subject AND f.bucket = keep.bucket AND f.part = %(m)s), "
+    "strays AS (DELETE FROM fields f USING readable r WHERE f.subject = r.subject AND f.bucket = r.bucket "
+    f"AND f.part <> %(m)s AND NOT {_HELD.format(t='r')}), "
+    "keys AS (DELETE FROM data_keys k USING gone WHERE k.subject = gone.subject AND k.bucket = gone.bucket), "
+    "idx AS (DELETE FROM blind_index x USING gone WHERE x.subject = gone.subject AND x.bucket = gone.bucket), "
+    "recs AS (DELETE FROM retention_records r USING gone WHERE r.id = gone.record AND r.subject = gone.subject "
+    "AND NOT EXISTS (SELECT 1 FROM retention_buckets o WHERE o.subject = r.subject AND o.record = r.id "
+    "AND o.part <> %(m)s) AND NOT EXISTS (SELECT 1 FROM keep WHERE keep.record = r.id)) "
+    "SELECT (SELECT count(*) FROM batch), (SELECT coalesce(sum(items), 0) FROM gone), (SELECT count(*) FROM moved), "
+    "(SELECT max(ARRAY[subject, bucket]) FROM batch)"
 )
-# Months none of whose days has a key kept: closable. Each is then closed under its row's lock, checked again in a
-# statement of its own (a new snapshot: it sees the key of a transaction that held the row, Retention._expiry_key).
-_PG_MONTH_KEPT = (
-    f"EXISTS (SELECT 1 FROM expiry_keys e WHERE e.state = {KEPT} AND e.day >= make_date(m.month / 100, "
-    "mod(m.month, 100), 1) AND e.day < make_date(m.month / 100, mod(m.month, 100), 1) + interval '1 month')"
+# Months that are over (as of the sweep's day) none of whose days has a key kept: closable. Each is then closed
+# under its row's lock, checked again in a statement of its own (a new snapshot: it sees the key of a transaction
+# that held the row, Retention._expiry_key).
+_PG_MONTH_END = "make_date(m.month / 100, mod(m.month, 100), 1) + interval '1 month'"
+_PG_CLOSABLE_WHERE = (
+    f"m.state = {OPEN} AND {_PG_MONTH_END} <= %(today)s AND NOT EXISTS (SELECT 1 FROM expiry_keys e "
+    f"WHERE e.state = {KEPT} AND e.day >= make_date(m.month / 100, mod(m.month, 100), 1) AND e.day < {_PG_MONTH_END})"
 )
-_PG_CLOSABLE = f"SELECT m.month FROM expiry_months m WHERE m.state = {OPEN} AND NOT {_PG_MONTH_KEPT} ORDER BY m.month"
+_PG_CLOSABLE = f"SELECT m.month FROM expiry_months m WHERE {_PG_CLOSABLE_WHERE} ORDER BY m.month"
 _PG_CLOSE = (
-    f"UPDATE expiry_months m SET state = {CLOSED}, closed_at = now() WHERE m.month = %(m)s AND m.state = {OPEN} "
-    f"AND NOT {_PG_MONTH_KEPT}"
+    f"UPDATE expiry_months m SET state = {CLOSED}, closed_at = now() WHERE m.month = %(m)s AND {_PG_CLOSABLE_WHERE}"
 )
 _PG_ATTACHED = (
     "SELECT i.inhdetachpending FROM pg_inherits i WHERE i.inhrelid = to_regclass(%s) AND i.inhparent = to_regclass(%s)"
+)
+_PG_SCHEMA_OF = (
+    "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass(%s)"
 )
 _PG_DROPPED = (
     f"UPDATE expiry_months SET state = {DROPPED} WHERE month = %(m)s AND state = {CLOSED}",
     f"UPDATE expiry_keys SET state = {PURGED} WHERE state = {SHREDDED} AND day >= %(first)s AND day < %(next)s",
 )
+
+
+# How long the drop of a month may wait: for a lock, and in all (the detach waits for the transactions that may still
+# see the partition: a long report, a stuck connection). Past that, the next sweep finishes it.
+_DROP_TIMEOUTS = (("lock_timeout", "5s"), ("statement_timeout", "60s"))
+_DROP_LOCK = 0x6A6B6D  # "jkm": the advisory-lock space of month drops, one lock per month
+
+
+def _drop_month(conn: Any, month: int) -> None:
+    """Detach and drop ``month``'s partitions (see SqlRetentionStore._drop_months), if it is closed and no other
+    sweep is dropping it (an advisory lock per month): two detaching one partition at once would fail one."""
+    if not conn.exec_driver_sql("SELECT pg_try_advisory_lock(%s, %s)", (_DROP_LOCK, month)).scalar():
+        return
+    try:
+        state = conn.exec_driver_sql("SELECT state FROM expiry_months WHERE month = %s", (month,)).scalar()
+        if state != CLOSED:
+            return
+        # The partitions' schema, named: a table of the same name elsewhere on the search path is never touched.
+        schema = _quoted(conn.exec_driver_sql(_PG_SCHEMA_OF, ("fields",)).scalar())
+        for table in PARTITIONED:
+            parent, name = f"{schema}.{_quoted(table)}", f"{schema}.{_quoted(partition(table, month))}"
+            pending = conn.exec_driver_sql(_PG_ATTACHED, (name, parent)).scalar()
+            if pending is not None:
+                how = "FINALIZE" if pending else "CONCURRENTLY"
+                conn.exec_driver_sql(f"ALTER TABLE {parent} DETACH PARTITION {name} {how}")
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+        first, next_ = month_days(month)
+        for sql in _PG_DROPPED:
+            conn.exec_driver_sql(sql, {"m": month, "first": first, "next": next_})
+    finally:
+        conn.exec_driver_sql("SELECT pg_advisory_unlock(%s, %s)", (_DROP_LOCK, month))
+
+
+def _quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _utc(at: datetime) -> datetime:
@@ -356,21 +412,16 @@ class SqlRetentionSession(SqlConsentSession):
     def open_expiry_month(self, day: date, at: datetime) -> bool:
         m = expiry_months
         month = month_of(day)
-        p = self._sql.p
-        self._cursor.execute(
-            f"INSERT INTO expiry_months (month, state, opened_at) VALUES ({p}, {p}, {p}) ON CONFLICT DO NOTHING",
-            (month, OPEN, self._sql.created_at(_utc(at))),
-        )
-        if self._cursor.rowcount == 1 and not self._sql.sqlite:
-            for table in PARTITIONED:
-                # Attached, not created as a partition: that would lock the whole table against reads until this
-                # transaction commits; attaching an empty table locks it against other schema changes only.
-                name = partition(table, month)
-                self._cursor.execute(f"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS)")
-                self._cursor.execute(f"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES IN ({month})")
+        find = select(m.c.state).where(m.c.month == month)
+        if self._conn.scalar(find) is None:
+            if self._sql.sqlite:  # no partitions: the row alone (SQLite's write lock serialises writers)
+                self._conn.execute(
+                    self._insert(m).values(month=month, state=OPEN, opened_at=_utc(at)).on_conflict_do_nothing()
+                )
+            else:
+                make_month(self._conn.engine, month, _utc(at))
         # FOR SHARE: a sweep closing the month waits for this transaction, then sees the key it makes.
-        state = self._conn.scalar(select(m.c.state).where(m.c.month == month).with_for_update(read=True))
-        return state == OPEN
+        return self._conn.scalar(find.with_for_update(read=True)) == OPEN
 
     def add_expiry_key(self, name: str, day: date, at: datetime) -> None:
         self._conn.execute(insert(expiry_keys).values(name=name, day=day, state=KEPT, created_at=_utc(at)))
@@ -387,14 +438,17 @@ class SqlRetentionSession(SqlConsentSession):
         # key by key (a join would leave PostgreSQL's planner to guess how many buckets a key holds, and a wrong
         # guess scans every bucket).
         days = self.elapsed_expiry_keys(now)
-        per_day = select(func.count()).where(b.c.expiry_key == bindparam("day"), b.c.state == KEPT)
+        # With the day's part: PostgreSQL then counts in that month's partition only.
+        per_day = select(func.count()).where(
+            b.c.expiry_key == bindparam("day"), b.c.state == KEPT, b.c.part == bindparam("part")
+        )
         free = ~exists().where(h.c.subject == b.c.subject, h.c.released_at.is_(None))
         today_ = select(func.count()).where(
             b.c.state == KEPT, b.c.expires_at >= today, b.c.expires_at <= at, b.c.expiry_key.is_not(None), free
         )
         kek = select(func.count()).where(b.c.expiry_key.is_(None), b.c.state == KEPT, b.c.expires_at <= at, free)
         c = self._conn.scalar
-        under = sum(int(c(per_day, {"day": name}) or 0) for name in days)
+        under = sum(int(c(per_day, {"day": name, "part": part_of(name)}) or 0) for name in days)
         return under, int(c(today_) or 0) + int(c(kek) or 0)
 
     def mark_expiry_shredded(self, name: str, at: datetime) -> list[RuleCount] | None:
@@ -406,7 +460,7 @@ class SqlRetentionSession(SqlConsentSession):
             return None
         query = (
             select(b.c.rule, func.count(), func.sum(b.c["items"]))
-            .where(b.c.expiry_key == name, b.c.state == KEPT)
+            .where(b.c.expiry_key == name, b.c.state == KEPT, b.c.part == part_of(name))
             .group_by(b.c.rule)
             .order_by(b.c.rule)
         )
@@ -544,7 +598,7 @@ class SqlRetentionSession(SqlConsentSession):
         cursor.execute(_BATCH_COUNTS)
         return [RuleCount(rule, int(n), int(items or 0)) for rule, n, items in cursor.fetchall()]
 
-    def purge_shredded(self, limit: int, *, fresh: bool = False) -> tuple[int, int]:
+    def purge_shredded(self, limit: int, *, fresh: bool = False, now: datetime | None = None) -> tuple[int, int]:
         """Purge up to ``limit`` shredded buckets: their keys (again), blind-index entries and ciphertext rows, then
         the buckets and the records left without one; (buckets, rows). ``fresh``: the first batch of a purge (the
         order of an earlier one is dropped).
@@ -556,10 +610,10 @@ class SqlRetentionSession(SqlConsentSession):
         if fresh:
             self._cursor.execute(_ORDER_TABLE[engine])
             self._cursor.execute(_ORDER_RESET[engine])
-            self._month, self._tried = None, set()
+            self._month, self._tried = None, frozenset()
         if engine:
             self._cursor.execute(_PG_PROBES)
-            month = self._month_batch(limit)
+            month = self._month_batch(limit, None if now is None else _utc(now).date())
             if month is not None:
                 return month
             refill = True
@@ -635,50 +689,47 @@ class SqlRetentionSession(SqlConsentSession):
             ids = [record for _, record in records[start : start + 500]]
             self._conn.execute(delete(r).where(r.c.id.in_(ids), orphan))
 
-    # PostgreSQL's closed months (:mod:`.partitions`): this connection's month in progress, and those done with in
-    # this purge (a month whose drop failed is not taken again until the next purge).
+    # PostgreSQL's closed months (:mod:`.partitions`): this connection's month in progress (and where its next slice
+    # begins), and the months done with in this purge (one whose drop failed is not taken again until the next).
     _month: tuple[int, str, str] | None = None
-    _tried: set[int] = set()  # noqa: RUF012  (replaced per purge, never mutated on the class)
+    _tried: frozenset[int] = frozenset()
     #: Months whose every slice is done: the store drops their partitions once this transaction has committed.
     drop_months: tuple[int, ...] = ()
 
-    def _month_batch(self, limit: int) -> tuple[int, int] | None:
-        """PostgreSQL: the next slice of a closed month (closing the months that can be, first): (buckets, their
-        fields), which go with the month's partitions; None if no closed month is left for this purge."""
+    def _month_batch(self, limit: int, today: date | None) -> tuple[int, int] | None:
+        """PostgreSQL: the next slice of a closed month (first closing the months over by ``today`` that can be):
+        (buckets, fields of those destroyed), whose rows go with the month's partitions; None if no closed month is
+        left for this purge."""
         if self._month is None:
-            month = self._next_closed_month()
+            month = self._next_closed_month(today)
             if month is None:
                 return None
             self._month = (month, "", "")
         month, subject, bucket = self._month
         self._cursor.execute(_PG_MONTH_BATCH, {"m": month, "subject": subject, "bucket": bucket, "limit": limit})
-        picked, items, readable, last = self._cursor.fetchone()
-        if readable:
-            # Never met (a closed month takes no keys): leave the month to the row-by-row purge, which spares it.
-            _log.error("expiry month %d holds a bucket whose key is not destroyed; its storage is not dropped", month)
-            self._conn.execute(update(expiry_months).where(expiry_months.c.month == month).values(state=OPEN))
-            self._tried.add(month)
-            self._month = None
-            return self._month_batch(limit)
+        picked, items, moved, last = self._cursor.fetchone()
+        if moved:
+            _log.warning("expiry month %d: %d held buckets listed in it moved out before its drop", month, moved)
         if picked < limit:
-            self._tried.add(month)
+            self._tried |= {month}
             self._month = None
             self.drop_months = (*self.drop_months, month)
             if not picked:
-                return self._month_batch(limit)
+                return self._month_batch(limit, today)
         else:
             self._month = (month, last[0], last[1])
         return int(picked), int(items)
 
-    def _next_closed_month(self) -> int | None:
-        """Close every month none of whose days has a key kept (each under its row's lock, checked again), then
-        the first closed month not yet tried in this purge."""
+    def _next_closed_month(self, today: date | None) -> int | None:
+        """Close every month over by ``today`` none of whose days has a key kept (each under its row's lock, checked
+        again), then the first closed month not yet tried in this purge."""
         cursor = self._cursor
-        cursor.execute(_PG_CLOSABLE)
-        for (month,) in cursor.fetchall():
-            # Waits for a transaction making a key of the month (Retention._expiry_key holds the row FOR SHARE).
-            cursor.execute("SELECT 1 FROM expiry_months WHERE month = %s FOR UPDATE", (month,))
-            cursor.execute(_PG_CLOSE, {"m": month})
+        if today is not None:
+            cursor.execute(_PG_CLOSABLE, {"today": today})
+            for (month,) in cursor.fetchall():
+                # Waits for a transaction making a key of the month (Retention._expiry_key holds it FOR SHARE).
+                cursor.execute("SELECT 1 FROM expiry_months WHERE month = %s FOR UPDATE", (month,))
+                cursor.execute(_PG_CLOSE, {"m": month, "today": today})
         m = expiry_months
         query = select(m.c.month).where(m.c.state == CLOSED).order_by(m.c.month)
         return next((month for month in self._conn.scalars(query) if month not in self._tried), None)
@@ -761,24 +812,23 @@ class SqlRetentionStore(SqlConsentStore):
         """PostgreSQL, after the commit of a closed month's last slice: detach its partitions ``CONCURRENTLY`` (reads
         and writes of the other months go on; it waits for the transactions that may still see them), drop them,
         and mark the month dropped and its keys purged. Each step can be run again: a detach cut short is finished
-        (``FINALIZE``). One that fails is logged and left to the next sweep (the month stays closed)."""
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")  # DETACH ... CONCURRENTLY needs it
-            for month in months:
-                first, next_ = month_days(month)
+        (``FINALIZE``). One that fails, or waits longer than ``_DROP_TIMEOUTS`` allow, is logged and left to the next
+        sweep (the month stays closed, its rows unreadable): it never fails the sweep, whose work is committed."""
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")  # DETACH ... CONCURRENTLY needs it
+                for setting, value in _DROP_TIMEOUTS:
+                    conn.exec_driver_sql(f"SET {setting} = '{value}'")
                 try:
-                    for table in PARTITIONED:
-                        name = partition(table, month)
-                        pending = conn.exec_driver_sql(_PG_ATTACHED, (name, table)).scalar()
-                        if pending is not None:
-                            how = "FINALIZE" if pending else "CONCURRENTLY"
-                            conn.exec_driver_sql(f"ALTER TABLE {table} DETACH PARTITION {name} {how}")
-                        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
-                    for sql in _PG_DROPPED:
-                        conn.exec_driver_sql(sql, {"m": month, "first": first, "next": next_})
-                except DBAPIError as error:
-                    state = getattr(error.orig, "sqlstate", None)
-                    _log.warning("expiry month %d: partitions not dropped (SQLSTATE %s); next sweep", month, state)
+                    for month in months:
+                        _drop_month(conn, month)
+                finally:
+                    for setting, _ in _DROP_TIMEOUTS:
+                        conn.exec_driver_sql(f"RESET {setting}")  # the connection goes back to the pool
+        except Exception as error:  # after the commit: reclaiming storage must not look like a failed sweep
+            state = getattr(getattr(error, "orig", None), "sqlstate", None)
+            why = f"SQLSTATE {state}" if state else type(error).__name__
+            _log.warning("expiry months %s: partitions not dropped (%s); left to the next sweep", list(months), why)
 
     @contextmanager
     def retention_transaction(self) -> Iterator[SqlRetentionSession]:

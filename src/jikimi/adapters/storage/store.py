@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, exists, func, sele
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import PoolProxiedConnection
 
-from jikimi.adapters.storage.partitions import KEK_PART, part_of
+from jikimi.adapters.storage.partitions import KEK_PART, make_month, part_of
 from jikimi.adapters.storage.tables import KEYS_SCHEMA, blind_index, data_keys, fields, meta, subjects
 from jikimi.vault.envelope import EXPIRY_PREFIX, EXPIRY_SUBJECT
 from jikimi.vault.ports import DataKey, FieldKind, FieldRow, FieldTuple, IndexRow, RawField
@@ -177,6 +177,10 @@ class SqlVaultSession:
         if subjects:
             self.add_subjects([k.subject for k in keys], created_at)
         when = self._sql.created_at(created_at)
+        if not self._sql.sqlite:
+            # An expiry key's month needs its partitions before any row goes under the key (made apart: .partitions).
+            for month in {part_of(k.bucket) for k in keys if k.subject == EXPIRY_SUBJECT}:
+                make_month(self._conn.engine, month, created_at)
         self._cursor.executemany(
             self._sql.add_keys, [(k.subject, k.bucket, k.key_version, k.kek_id, k.wrapped, when) for k in keys]
         )
@@ -323,7 +327,12 @@ class SqlVaultSession:
         ]
         self._conn.execute(stmt, params)
         # The rows follow their key into the part of its new wrapper (live data is always under the KEK).
-        moves = [(part, k.subject, k.bucket, part) for k in keys if k.bucket != LIVE for part in (part_of(k.kek_id),)]
+        moves = [
+            (part, k.subject, k.bucket, part)
+            for k in keys
+            if k.bucket != LIVE and k.subject != EXPIRY_SUBJECT  # an expiry key has no rows of its own
+            for part in (part_of(k.kek_id),)
+        ]
         if moves:
             self._cursor.executemany(self._sql.move_fields, moves)
 

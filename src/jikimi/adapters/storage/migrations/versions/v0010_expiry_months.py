@@ -87,7 +87,7 @@ def upgrade() -> None:
         f"(SELECT {part(col='b.expiry_key')} FROM retention_buckets b WHERE b.subject = o.subject "
         "AND b.bucket = o.bucket), 0)"
     )
-    # The buckets first: their parts are read while the fields are copied.
+    # The fields first: their parts are read from the buckets' listing before it is copied (and dropped).
     _copy("fields", _fields, ("subject", "bucket", "item"), field_part, months, postgres=postgres, rowid=False)
     _copy("retention_buckets", _buckets, ("subject", "bucket"), part(col="o.expiry_key"), months, postgres=postgres)
     for columns in _BUCKET_INDEXES:
