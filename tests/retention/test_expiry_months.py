@@ -350,6 +350,15 @@ def test_revision_0010_keeps_every_row_in_its_part_both_ways(
     assert {sid: parts(mm, sid) for sid in (a, b, c)} == before
     with db.connect() as conn:
         assert schema_differences(conn, {"fields", "retention_buckets", "expiry_months"}) == []
+        # What Alembic does not compare: the keys, and on PostgreSQL the partitioning.
+        keys = {t: inspect(conn).get_pk_constraint(t)["constrained_columns"] for t in ("fields", "retention_buckets")}
+        assert keys == {
+            "fields": ["subject", "bucket", "item", "part"],
+            "retention_buckets": ["subject", "bucket", "part"],
+        }
+        if db.dialect.name == "postgresql":
+            how = text("SELECT pg_get_partkeydef(to_regclass(:t))")
+            assert {t: conn.execute(how, {"t": t}).scalar() for t in keys} == dict.fromkeys(keys, "LIST (part)")
     if db.dialect.name == "postgresql":
         assert {"fields_kek", "fields_2026_06", "retention_buckets_2026_06"} <= partitions(mm)
     assert mm.vault.get(a, None, visit) == VISIT
