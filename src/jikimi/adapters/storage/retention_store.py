@@ -24,7 +24,6 @@ from jikimi.adapters.storage.partitions import (
     DROPPED,
     KEK_PART,
     OPEN,
-    PART_SQL,
     PARTITIONED,
     make_month,
     month_days,
@@ -196,32 +195,27 @@ _PG_PURGE = (
 # A closed month (:mod:`.partitions`): the next slice of its buckets, in key order, loses its data keys, blind-index
 # entries and the records left with no bucket outside the month; its ciphertext rows and bucket rows go with its
 # partitions, dropped once every slice is done (SqlRetentionStore._drop_months). Every bucket of a closed month is
-# destroyed (its day's key is gone, or it was shredded on its own) but for one whose data key still opens (under the
-# KEK, or an expiry key still stored): a legal hold's move cut short between its key and its listing. Its day was
-# logged with it: it goes too (its rows, moved with its key, wherever they are), unless its subject is still held:
-# then it moves out of the month, to its key's part, listing and rows.
-_OPENS = (
-    f"substr(k.kek_id, 1, {len(EXPIRY_PREFIX)}) <> '{EXPIRY_PREFIX}' OR EXISTS (SELECT 1 FROM data_keys e "
-    f"WHERE e.subject = '{EXPIRY_SUBJECT}' AND e.bucket = k.kek_id)"
-)
-_HELD = "EXISTS (SELECT 1 FROM legal_holds h WHERE h.subject = {t}.subject AND h.released_at IS NULL)"
+# destroyed (its day's key is gone, or it was shredded on its own) but for one whose data key is under the KEK: a
+# legal hold's move cut short between its key and its listing. Its day was logged with it: it goes too, its rows
+# wherever they are (they moved with its key), unless its subject is still held (%(held)s, read once per call: few):
+# then it moves out of the month, listing and rows, to the KEK's part. One probe of the key table per bucket.
+_UNDER_KEK = f"substr(k.kek_id, 1, {len(EXPIRY_PREFIX)}) <> '{EXPIRY_PREFIX}'"
 _PG_MONTH_BATCH = (
     "WITH batch AS (SELECT b.subject, b.bucket, b.record, b.items FROM retention_buckets b "
     "WHERE b.part = %(m)s AND (b.subject, b.bucket) > (%(subject)s, %(bucket)s) ORDER BY b.subject, b.bucket "
     "LIMIT %(limit)s), "
-    "readable AS (SELECT batch.subject, batch.bucket, batch.record, k.kek_id FROM batch JOIN data_keys k "
-    f"ON k.subject = batch.subject AND k.bucket = batch.bucket WHERE {_OPENS}), "
-    f"keep AS (SELECT * FROM readable WHERE {_HELD.format(t='readable')}), "
+    "keep AS (SELECT batch.subject, batch.bucket, batch.record FROM batch JOIN data_keys k "
+    f"ON k.subject = batch.subject AND k.bucket = batch.bucket WHERE batch.subject = ANY(%(held)s) AND {_UNDER_KEK}), "
+    "keys AS (DELETE FROM data_keys k USING batch WHERE k.subject = batch.subject AND k.bucket = batch.bucket "
+    f"AND NOT (batch.subject = ANY(%(held)s) AND {_UNDER_KEK}) RETURNING k.subject, k.bucket, {_UNDER_KEK} AS kek), "
     "gone AS (SELECT * FROM batch WHERE NOT EXISTS (SELECT 1 FROM keep WHERE keep.subject = batch.subject "
     "AND keep.bucket = batch.bucket)), "
-    f"moved AS (UPDATE retention_buckets t SET part = {PART_SQL.format(col='keep.kek_id')}, expiry_key = CASE "
-    f"WHEN substr(keep.kek_id, 1, {len(EXPIRY_PREFIX)}) = '{EXPIRY_PREFIX}' THEN keep.kek_id END FROM keep "
+    f"moved AS (UPDATE retention_buckets t SET part = {KEK_PART}, expiry_key = NULL FROM keep "
     "WHERE t.subject = keep.subject AND t.bucket = keep.bucket AND t.part = %(m)s RETURNING 1), "
-    f"rows_moved AS (UPDATE fields f SET part = {PART_SQL.format(col='keep.kek_id')} FROM keep "
+    f"rows_moved AS (UPDATE fields f SET part = {KEK_PART} FROM keep "
     "WHERE f.subject = keep.subject AND f.bucket = keep.bucket AND f.part = %(m)s), "
-    "strays AS (DELETE FROM fields f USING readable r WHERE f.subject = r.subject AND f.bucket = r.bucket "
-    f"AND f.part <> %(m)s AND NOT {_HELD.format(t='r')}), "
-    "keys AS (DELETE FROM data_keys k USING gone WHERE k.subject = gone.subject AND k.bucket = gone.bucket), "
+    "strays AS (DELETE FROM fields f USING keys WHERE keys.kek AND f.subject = keys.subject "
+    "AND f.bucket = keys.bucket AND f.part <> %(m)s), "
     "idx AS (DELETE FROM blind_index x USING gone WHERE x.subject = gone.subject AND x.bucket = gone.bucket), "
     "recs AS (DELETE FROM retention_records r USING gone WHERE r.id = gone.record AND r.subject = gone.subject "
     "AND NOT EXISTS (SELECT 1 FROM retention_buckets o WHERE o.subject = r.subject AND o.record = r.id "
@@ -706,7 +700,9 @@ class SqlRetentionSession(SqlConsentSession):
                 return None
             self._month = (month, "", "")
         month, subject, bucket = self._month
-        self._cursor.execute(_PG_MONTH_BATCH, {"m": month, "subject": subject, "bucket": bucket, "limit": limit})
+        held = sorted(set(self._conn.scalars(select(legal_holds.c.subject).where(legal_holds.c.released_at.is_(None)))))
+        args = {"m": month, "subject": subject, "bucket": bucket, "limit": limit, "held": held}
+        self._cursor.execute(_PG_MONTH_BATCH, args)
         picked, items, moved, last = self._cursor.fetchone()
         if moved:
             _log.warning("expiry month %d: %d held buckets listed in it moved out before its drop", month, moved)
