@@ -1,6 +1,8 @@
 """Expiry months: ``fields`` and ``retention_buckets`` carry the expiry month of the bucket's key (``part``, 0 under
 the KEK), and on PostgreSQL are partitioned by it, so the sweep drops a month of destroyed buckets instead of
-deleting its rows (docs/retention.md, "Expiry months"; :mod:`jikimi.adapters.storage.partitions`).
+deleting its rows (docs/retention.md, "Expiry months"; :mod:`jikimi.adapters.storage.partitions`). There the
+expiry-key index of ``retention_buckets`` carries ``rule`` and ``items`` too: a day's destruction-log count by rule
+reads the index alone.
 
 Adds ``expiry_months``. Each table is copied, in key order, into one with the new key (``part`` last in it), inside
 the migration's one transaction; on PostgreSQL the copy is partitioned, with a partition for the KEK and one per
@@ -91,7 +93,9 @@ def upgrade() -> None:
     _copy("fields", _fields, ("subject", "bucket", "item"), field_part, months, postgres=postgres, rowid=False)
     _copy("retention_buckets", _buckets, ("subject", "bucket"), part(col="o.expiry_key"), months, postgres=postgres)
     for columns in _BUCKET_INDEXES:
-        op.create_index(f"ix_retention_buckets_{'_'.join(columns)}", "retention_buckets", list(columns))
+        # On PostgreSQL a day's count by rule (the destruction log) reads the expiry-key index alone.
+        include: dict[str, Any] = {"postgresql_include": ["rule", "items"]} if columns[0] == "expiry_key" else {}
+        op.create_index(f"ix_retention_buckets_{'_'.join(columns)}", "retention_buckets", list(columns), **include)
 
 
 def downgrade() -> None:
