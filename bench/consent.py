@@ -145,8 +145,10 @@ def _load_signed_up(engine: Engine, store: SqlVaultStore, n: int) -> list[str]:
     row (its vault fields, its data key, its subject record), each clone with a blind-index digest of its own and its
     own five ledger events, chained after the ledger's head as ``collect`` chains them. The clones' ciphertext is
     the template's (under a key bound to another subject: never read here). ``executemany`` on SQLite, ``COPY`` on
-    PostgreSQL (then ``VACUUM ANALYZE``, as in bench.retention). The first 2,000 subjects' ids."""
-    template = engine.collect("signup", None, record(0), CONSENTS, ConsentMethod.WEB_CLICK, "bench").subject
+    PostgreSQL (then ``VACUUM ANALYZE``, as in bench.retention). The ids of the first 2,000 subjects of the ledger."""
+    # Past every index the measured sign-ups use (their phone numbers must not meet the template's).
+    template = engine.collect("signup", None, record(10 * n + 20_000), CONSENTS, ConsentMethod.WEB_CLICK, "bench")
+    template_id = template.subject
     raw: Any = store.engine.raw_connection()
     sqlite = store.engine.dialect.name == "sqlite"
     cursor = raw.driver_connection.cursor()
@@ -154,7 +156,7 @@ def _load_signed_up(engine: Engine, store: SqlVaultStore, n: int) -> list[str]:
     p = "?" if sqlite else "%s"
 
     def rows(table: str, where: str = "subject") -> list[tuple[Any, ...]]:
-        cursor.execute(f"SELECT * FROM {table} WHERE {where} = {p}", (template,))
+        cursor.execute(f"SELECT * FROM {table} WHERE {where} = {p}", (template_id,))
         return [tuple(row) for row in cursor.fetchall()]
 
     (subject_row,) = rows("subjects", "id")
@@ -163,7 +165,7 @@ def _load_signed_up(engine: Engine, store: SqlVaultStore, n: int) -> list[str]:
     (consent_row,) = rows("consent_subjects", "id")
     drafts = [
         (e.kind, e.topics, e.items, e.policy_version, e.method, e.evidence, e.actor, e.at, e.verification)
-        for e in engine.consents.events(template)
+        for e in engine.consents.events(template_id)
     ]
     cursor.execute("SELECT seq, hash FROM consent_events ORDER BY seq DESC LIMIT 1")
     last = cursor.fetchone()
@@ -197,7 +199,7 @@ def _load_signed_up(engine: Engine, store: SqlVaultStore, n: int) -> list[str]:
         cursor.execute("VACUUM ANALYZE subjects, data_keys, fields, blind_index, consent_subjects, consent_events")
         raw.driver_connection.autocommit = False
     raw.close()
-    return ids[:2000]
+    return [template_id, *ids[:1999]]  # the ledger from its start: the template's events come first
 
 
 def _database_bytes(store: SqlVaultStore) -> int:
