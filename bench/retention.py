@@ -68,8 +68,8 @@ print(json.dumps({"keys": marks[-1] if marks else 0.0, "total": total, "rss_mb":
 def _tables(
     keys: str, created: Any, expiries: list[Any], names: list[str]
 ) -> list[tuple[str, Callable[[int, str], list[tuple[Any, ...]]]]]:
-    """Each loaded table (with its columns) and the rows subject number ``n`` gets there: one site-visit record (its
-    row in ``retention_records``) kept in one bucket of 8 fields, ``visit_logs/<record id>``, as ``Engine.record``
+    """Each loaded table (with its columns) and the rows subject number ``n`` gets there: one site-visit record kept in
+    one bucket of 8 fields, ``visit_logs/<record id>`` (listed with the record's kind and date), as ``Engine.record``
     makes it; expiring on day ``n % _DAYS``, its data key wrapped by that day's expiry key (``names``) and its rows in
     that day's expiry month (``jikimi.adapters.storage.partitions``)."""
     blob, key = os.urandom(40), os.urandom(60)
@@ -81,11 +81,11 @@ def _tables(
 
     def kept(n: int, s: str) -> list[tuple[Any, ...]]:
         day = n % _DAYS
-        return [(s, bucket(s), "visit_logs", f"r{s}", expiries[day], False, "bench", 8, 0, names[day], parts[day])]
+        row = (s, bucket(s), "visit_logs", f"r{s}", expiries[day], False, "bench", 8, 0, names[day], "visit_log")
+        return [(*row, created, parts[day])]
 
     return [
         ("subjects (id, created_at)", lambda n, s: [(s, created)]),
-        ("retention_records (id, subject, kind, occurred_at)", lambda n, s: [(f"r{s}", s, "visit_log", created)]),
         (
             f"{keys} (subject, bucket, key_version, kek_id, wrapped, created_at)",
             lambda n, s: [(s, bucket(s), 1, names[n % _DAYS], key, created)],
@@ -96,7 +96,7 @@ def _tables(
         ),
         (
             "retention_buckets (subject, bucket, rule, record, expires_at, separate_storage, policy_version, items, "
-            "state, expiry_key, part)",
+            "state, expiry_key, kind, occurred_at, part)",
             kept,
         ),
     ]
@@ -144,7 +144,7 @@ def _load(store: SqlVaultStore, engine: Engine, n: int, expires: datetime, prefi
         # As autovacuum would within a minute of a bulk load: without statistics (and hint bits) the first query on
         # the fresh tables pays for them, and that is the load's cost, not the sweep's.
         raw.driver_connection.autocommit = True
-        cursor.execute("VACUUM ANALYZE subjects, retention_records, data_keys, fields, retention_buckets, expiry_keys")
+        cursor.execute("VACUUM ANALYZE subjects, data_keys, fields, retention_buckets, expiry_keys")
         raw.driver_connection.autocommit = False  # back to the pool as it came
     raw.close()
 

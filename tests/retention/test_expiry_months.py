@@ -340,14 +340,19 @@ def test_revision_0010_keeps_every_row_in_its_part_both_ways(
     mm.record(b, "visit_log", VISIT, T0 - 200 * DAY)  # its day was over when it was made: under the KEK
     mm.end_purpose(c)  # withdrawn: what the policy keeps goes under its expiry day's key
     before = {sid: parts(mm, sid) for sid in (a, b, c)}
+    records = {sid: mm.retention.records(sid) for sid in (a, b, c)}
+    assert [r.kind for r in records[a]] == ["visit_log"]
     assert before[a] == {"live": {KEK_PART}, visit: {JUNE}}
     assert {KEK_PART} not in before[c].values()
     db = _db(mm)
     downgrade(db, "0009")
     with db.connect() as conn:
         assert "part" not in {col["name"] for col in inspect(conn).get_columns("fields")}
+    with db.connect() as conn:  # the records' own table again, one row per record
+        assert conn.execute(text("SELECT count(*) FROM retention_records")).scalar() == 2
     upgrade(db)
     assert {sid: parts(mm, sid) for sid in (a, b, c)} == before
+    assert {sid: mm.retention.records(sid) for sid in (a, b, c)} == records
     with db.connect() as conn:
         assert schema_differences(conn, {"fields", "retention_buckets", "expiry_months"}) == []
         # What Alembic does not compare: the keys, and on PostgreSQL the partitioning.

@@ -42,11 +42,14 @@ class KeptBucket:
     record: str | None = None
     items: int = 0  # fields stored in the bucket: what the destruction log counts, without counting rows again
     expiry_key: str | None = None  # the expiry key its data key is wrapped under (None: the KEK)
+    kind: str | None = None  # the operational record's kind, for a record's bucket (``record`` is its id)
+    occurred_at: datetime | None = None  # and its date
 
 
 @dataclass(frozen=True, slots=True)
 class RecordRow:
-    """An operational record (contract, payment, visit log ...): its kind and date; its items live in the vault."""
+    """An operational record (contract, payment, visit log ...): its kind and date; its items live in the vault, in a
+    bucket per rule that keeps it, and it is known while one of them is (:attr:`KeptBucket.record`)."""
 
     id: str
     subject: str
@@ -154,9 +157,10 @@ class RetentionSession(ConsentSession, Protocol):
         its shred destroyed. None if it was marked already (by an earlier or a concurrent sweep)."""
         ...
 
-    def add_record(self, record: RecordRow) -> None: ...
-
-    def records_of(self, subject: str) -> list[RecordRow]: ...
+    def records_of(self, subject: str) -> list[RecordRow]:
+        """The operational records of ``subject`` one of whose buckets is still listed (kept, or shredded and not
+        yet purged), by date."""
+        ...
 
     def add_hold(self, subject: str, reason: str, at: datetime, actor: str) -> int:
         """Place a hold; returns its id."""

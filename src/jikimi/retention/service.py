@@ -240,6 +240,8 @@ class Retention:
                         bucket.record,
                         bucket.items,
                         expiry_key,
+                        bucket.kind,
+                        bucket.occurred_at,
                     )
                 )
         session.add_kept(started)
@@ -295,7 +297,6 @@ class Retention:
         rid = self._new_id()
         with self._uow.begin() as consent_session:
             session = cast(RetentionSession, consent_session)
-            session.add_record(RecordRow(rid, subject, kind, at))
             held = _held(session, subject)
             kept = []
             for rule in rules:
@@ -319,6 +320,8 @@ class Retention:
                         rid,
                         len(own),
                         expiry_key,
+                        kind,
+                        at,
                     )
                 )
             session.add_kept(kept)

@@ -3,9 +3,9 @@ must create exactly these tables.
 
 ``retention_buckets`` lists each vault bucket kept under a rule (one row per subject x bucket) with its expiry; the
 sweep finds due buckets through the ``(state, expires_at)`` index, never by a scan, and the same index finds
-buckets shredded but not yet purged (``state`` 1) when a killed sweep resumes. ``retention_records`` holds the
-operational records' kind and date (their items are in the vault), ``legal_holds`` the holds, ``destruction_log``
-what was destroyed (no subject ids, no values), and ``sweep_runs`` each sweep's committed progress.
+buckets shredded but not yet purged (``state`` 1) when a killed sweep resumes; an operational record's buckets
+carry its id, kind and date (its items are in the vault). ``legal_holds`` holds the holds, ``destruction_log`` what
+was destroyed (no subject ids, no values), and ``sweep_runs`` each sweep's committed progress.
 
 ``expiry_keys`` lists the expiry keys (migration ``v0009_expiry_keys``): one key per day of expiry wraps the data
 keys of every bucket due that day (``retention_buckets.expiry_key``), so the sweep shreds a whole day of buckets by
@@ -29,7 +29,6 @@ __all__ = [
     "expiry_months",
     "legal_holds",
     "retention_buckets",
-    "retention_records",
     "sweep_runs",
 ]
 
@@ -51,6 +50,10 @@ retention_buckets = Table(
     Column("state", SmallInteger, nullable=False),  # KEPT, or SHREDDED (key gone, rows still to delete)
     # The expiry key its data key is wrapped under; NULL: under the KEK (no expiry yet, held, or made past its day).
     Column("expiry_key", String(64), nullable=True),
+    # An operational record's kind and date, on each of its buckets (``record`` is its id): a record is known while
+    # one of its buckets is, and goes with the last (migration 0010 folded ``retention_records`` in here).
+    Column("kind", String(64), nullable=True),
+    Column("occurred_at", DateTime(timezone=True), nullable=True),
     # The expiry month of ``expiry_key``, 0 under the KEK (migration 0010): on PostgreSQL the partition the row is in,
     # beside its ciphertext rows in the same month's partition of ``fields`` (:mod:`.partitions`).
     Column("part", Integer, primary_key=True, server_default="0"),
@@ -80,16 +83,6 @@ expiry_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("shredded_at", DateTime(timezone=True), nullable=True),
     Index(None, "state", "day"),
-)
-
-retention_records = Table(
-    "retention_records",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("subject", String(64), nullable=False),
-    Column("kind", String(64), nullable=False),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
-    Index(None, "subject"),
 )
 
 legal_holds = Table(

@@ -4,11 +4,13 @@ deleting its rows (docs/retention.md, "Expiry months"; :mod:`jikimi.adapters.sto
 expiry-key index of ``retention_buckets`` carries ``rule`` and ``items`` too: a day's destruction-log count by rule
 reads the index alone.
 
-Adds ``expiry_months``. Each table is copied, in key order, into one with the new key (``part`` last in it), inside
-the migration's one transaction; on PostgreSQL the copy is partitioned, with a partition for the KEK and one per
-month that still has an expiry key kept or shredded (rows may remain under it). A row's part comes from its data
-key's wrapper (its ``kek_id``), or for a bucket whose key is gone from the bucket's listed expiry key. ``downgrade``
-copies them back without the column.
+Adds ``expiry_months``, and folds ``retention_records`` into ``retention_buckets``: an operational record's kind and
+date on each of its buckets, so it goes with its last one, by the same deletion or partition drop. Each table is
+copied, in key order, into one with the new key (``part`` last in it), inside the migration's one transaction; on
+PostgreSQL the copy is partitioned, with a partition for the KEK and one per month that still has an expiry key kept
+or shredded (rows may remain under it). A row's part comes from its data key's wrapper (its ``kek_id``), or for a
+bucket whose key is gone from the bucket's listed expiry key. ``downgrade`` copies them back without the columns,
+and the records' table is made again from the buckets.
 
 Revision ID: 0010
 Revises: 0009
@@ -90,8 +92,17 @@ def upgrade() -> None:
         "AND b.bucket = o.bucket), 0)"
     )
     # The fields first: their parts are read from the buckets' listing before it is copied (and dropped).
-    _copy("fields", _fields, ("subject", "bucket", "item"), field_part, months, postgres=postgres, rowid=False)
-    _copy("retention_buckets", _buckets, ("subject", "bucket"), part(col="o.expiry_key"), months, postgres=postgres)
+    _copy("fields", _fields, ("subject", "bucket", "item"), [(_part(), field_part)], months, postgres, rowid=False)
+    # An operational record's kind and date move onto its buckets; its own table goes.
+    record = "(SELECT r.{} FROM retention_records r WHERE r.id = o.record AND r.subject = o.subject)"
+    added: list[tuple[sa.Column[object], str]] = [
+        (sa.Column("kind", sa.String(64), nullable=True), record.format("kind")),
+        (sa.Column("occurred_at", _TZ, nullable=True), record.format("occurred_at")),
+        (_part(), part(col="o.expiry_key")),
+    ]
+    _copy("retention_buckets", _buckets, ("subject", "bucket"), added, months, postgres)
+    op.drop_index("ix_retention_records_subject", "retention_records")
+    op.drop_table("retention_records")
     for columns in _BUCKET_INDEXES:
         # On PostgreSQL a day's count by rule (the destruction log) reads the expiry-key index alone.
         include: dict[str, Any] = {"postgresql_include": ["rule", "items"]} if columns[0] == "expiry_key" else {}
@@ -100,42 +111,60 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
-    _copy("retention_buckets", _buckets, ("subject", "bucket"), None, [], postgres=postgres)
-    _copy("fields", _fields, ("subject", "bucket", "item"), None, [], postgres=postgres, rowid=False)
+    op.create_table(
+        "retention_records",
+        sa.Column("id", sa.String(32), nullable=False),
+        sa.Column("subject", sa.String(64), nullable=False),
+        sa.Column("kind", sa.String(64), nullable=False),
+        sa.Column("occurred_at", _TZ, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_retention_records"),
+    )
+    op.create_index("ix_retention_records_subject", "retention_records", ["subject"])
+    op.execute(
+        "INSERT INTO retention_records (id, subject, kind, occurred_at) SELECT record, min(subject), min(kind), "
+        "min(occurred_at) FROM retention_buckets WHERE record IS NOT NULL GROUP BY record"
+    )
+    _copy("retention_buckets", _buckets, ("subject", "bucket"), [], [], postgres)
+    _copy("fields", _fields, ("subject", "bucket", "item"), [], [], postgres, rowid=False)
     for columns in _BUCKET_INDEXES:
         op.create_index(f"ix_retention_buckets_{'_'.join(columns)}", "retention_buckets", list(columns))
     op.drop_table("expiry_months")
+
+
+def _part() -> sa.Column[object]:
+    return sa.Column("part", sa.Integer, nullable=False, server_default="0")
 
 
 def _copy(
     name: str,
     columns: Callable[[], list[sa.Column[object]]],
     key: tuple[str, ...],
-    part: str | None,
+    added: list[tuple[sa.Column[object], str]],
     months: list[int],
-    *,
     postgres: bool,
+    *,
     rowid: bool = True,
 ) -> None:
-    """Copy ``name`` into a table with ``part`` (its value: the SQL ``part``, over the old row ``o``), partitioned on
-    PostgreSQL; or, with ``part`` None, into one without it. The old table's indexes go with it."""
+    """Copy ``name``'s ``columns`` into a new table with the ``added`` columns (each with its value: SQL over the old
+    row ``o``); with a ``part`` among them, it joins the key and, on PostgreSQL, partitions the table (the KEK's and
+    ``months``'). The old table, and its indexes, go."""
     copy = f"{name}_0010"
     names = ", ".join(c.name for c in columns())
-    cols = columns()
+    cols = [*columns(), *(column for column, _ in added)]
     options: dict[str, Any] = {} if rowid else {"sqlite_with_rowid": False}
-    if part is not None:
-        cols.append(sa.Column("part", sa.Integer, nullable=False, server_default="0"))
+    parted = any(column.name == "part" for column, _ in added)
+    if parted:
         key = (*key, "part")
         if postgres:
             options["postgresql_partition_by"] = "LIST (part)"
     # PostgreSQL's constraint names are index names, one per schema: the copy's is renamed once the old one is gone.
     pk = f"pk_{copy}" if postgres else f"pk_{name}"
     op.create_table(copy, *cols, sa.PrimaryKeyConstraint(*key, name=pk), **options)
-    if part is not None and postgres:
+    if parted and postgres:
         for month in [0, *months]:
             op.execute(f"CREATE TABLE {partition(name, month)} PARTITION OF {copy} FOR VALUES IN ({month})")
-    selected = names if part is None else f"{names}, {part}"
-    inserted = names if part is None else f"{names}, part"
+    selected = ", ".join([names, *(value for _, value in added)])
+    inserted = ", ".join([names, *(column.name for column, _ in added)])
     order = ", ".join(f"o.{c}" for c in key if c != "part")
     op.execute(f"INSERT INTO {copy} ({inserted}) SELECT {selected} FROM {name} o ORDER BY {order}")
     op.drop_table(name)
