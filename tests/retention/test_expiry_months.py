@@ -31,7 +31,7 @@ from jikimi.adapters.storage.partitions import (
     part_of,
     partition,
 )
-from jikimi.adapters.storage.retention_store import _DROP_LOCK, SqlRetentionStore, open_retention_store
+from jikimi.adapters.storage.retention_store import SqlRetentionStore, open_retention_store
 from jikimi.adapters.storage.retention_tables import PURGED, expiry_keys, expiry_months, retention_buckets
 from jikimi.adapters.storage.schema import downgrade, upgrade
 from jikimi.adapters.storage.tables import data_keys, fields
@@ -542,11 +542,12 @@ def test_a_role_that_cannot_make_partitions_keeps_buckets_under_the_kek(
 def test_a_month_another_sweep_is_dropping_is_left_to_it(make_any: Make, clock: FixedClock) -> None:
     mm, subjects = _june_swept(make_any, clock)
     with _db(mm).connect() as other:  # another sweep, in the middle of dropping June
-        other.execute(text("SELECT pg_advisory_lock(:space, :month)"), {"space": _DROP_LOCK, "month": JUNE})
+        space = other.execute(text("SELECT current_schema()")).scalar()
+        other.execute(text("SELECT pg_advisory_lock(hashtext(:space), :month)"), {"space": space, "month": JUNE})
         assert [(c.rule, c.buckets) for c in mm.sweep().by_rule] == [("visit_logs", 3)]
         assert month_state(mm, JUNE) == CLOSED  # not touched by this one
         assert "fields_2026_06" in partitions(mm)
-        other.execute(text("SELECT pg_advisory_unlock(:space, :month)"), {"space": _DROP_LOCK, "month": JUNE})
+        other.execute(text("SELECT pg_advisory_unlock(hashtext(:space), :month)"), {"space": space, "month": JUNE})
     assert mm.sweep().by_rule == ()
     assert month_state(mm, JUNE) == DROPPED
     for sid in subjects:

@@ -239,20 +239,22 @@ _PG_DROPPED = (
 # How long the drop of a month may wait: for a lock, and in all (the detach waits for the transactions that may still
 # see the partition: a long report, a stuck connection). Past that, the next sweep finishes it.
 _DROP_TIMEOUTS = (("lock_timeout", "5s"), ("statement_timeout", "60s"))
-_DROP_LOCK = 0x6A6B6D  # "jkm": the advisory-lock space of month drops, one lock per month
 
 
 def _drop_month(conn: Any, month: int) -> None:
     """Detach and drop ``month``'s partitions (see SqlRetentionStore._drop_months), if it is closed and no other
     sweep is dropping it (an advisory lock per month): two detaching one partition at once would fail one."""
-    if not conn.exec_driver_sql("SELECT pg_try_advisory_lock(%s, %s)", (_DROP_LOCK, month)).scalar():
+    # The partitions' schema, named: a table of the same name elsewhere on the search path is never touched. The
+    # lock is the schema's (advisory locks are the database's: another schema's sweep must not hold this one off).
+    space = conn.exec_driver_sql(_PG_SCHEMA_OF, ("fields",)).scalar()
+    lock = ("SELECT pg_try_advisory_lock(hashtext(%s), %s)", "SELECT pg_advisory_unlock(hashtext(%s), %s)")
+    if not conn.exec_driver_sql(lock[0], (space, month)).scalar():
         return
     try:
         state = conn.exec_driver_sql("SELECT state FROM expiry_months WHERE month = %s", (month,)).scalar()
         if state != CLOSED:
             return
-        # The partitions' schema, named: a table of the same name elsewhere on the search path is never touched.
-        schema = _quoted(conn.exec_driver_sql(_PG_SCHEMA_OF, ("fields",)).scalar())
+        schema = _quoted(space)
         for table in PARTITIONED:
             parent, name = f"{schema}.{_quoted(table)}", f"{schema}.{_quoted(partition(table, month))}"
             pending = conn.exec_driver_sql(_PG_ATTACHED, (name, parent)).scalar()
@@ -264,7 +266,7 @@ def _drop_month(conn: Any, month: int) -> None:
         for sql in _PG_DROPPED:
             conn.exec_driver_sql(sql, {"m": month, "first": first, "next": next_})
     finally:
-        conn.exec_driver_sql("SELECT pg_advisory_unlock(%s, %s)", (_DROP_LOCK, month))
+        conn.exec_driver_sql(lock[1], (space, month))
 
 
 def _quoted(identifier: str) -> str:
