@@ -37,6 +37,7 @@ from jikimi.adapters.storage.schema import downgrade, upgrade
 from jikimi.adapters.storage.tables import data_keys, fields
 from jikimi.clock import FixedClock
 from jikimi.engine import Engine
+from jikimi.errors import VaultError
 from jikimi.policy import load_policy, load_policy_text
 from jikimi.vault import Argon2Params, LocalKeyring, PasswordHashing, init_key_file
 from jikimi.vault.envelope import EXPIRY_PREFIX
@@ -184,6 +185,26 @@ def test_a_month_being_reclaimed_takes_no_new_key(make_any: Make, clock: FixedCl
     assert "fields_2026_06" not in partitions(mm)
     assert [(c.rule, c.buckets) for c in mm.sweep(datetime(2026, 7, 5, tzinfo=UTC)).by_rule] == [("visit_logs", 1)]
     assert stored(mm, late) == {"live": LIVE_ITEMS}
+
+
+@pytest.mark.postgres
+def test_the_vault_refuses_an_expiry_key_of_a_reclaimed_month(make_any: Make) -> None:
+    """Straight through the vault (below retention, which puts such a bucket under the KEK): a clear error, not the
+    database's "no partition" one, and nothing written."""
+    mm = make_any("1mm")
+    if _db(mm).dialect.name != "postgresql":
+        pytest.skip("partitions are PostgreSQL's")
+    sid = member(mm, 1)
+    mm.record(sid, "visit_log", VISIT)
+    mm.sweep(datetime(2026, 7, 5, tzinfo=UTC))
+    assert month_state(mm, JUNE) == DROPPED
+    with pytest.raises(VaultError, match=r"expiry month 2026-06 is closed"):
+        mm.vault.new_expiry_key(date(2026, 6, 20))
+    with _db(mm).connect() as conn:
+        june_keys = (
+            select(func.count()).select_from(data_keys).where(data_keys.c.bucket.like(f"{EXPIRY_PREFIX}2026-06%"))
+        )
+        assert conn.scalar(june_keys) == 0
 
 
 def june_rows(engine: Engine) -> tuple[int, int]:

@@ -16,8 +16,9 @@ from sqlalchemy import Connection, Engine, bindparam, delete, exists, func, sele
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import PoolProxiedConnection
 
-from jikimi.adapters.storage.partitions import KEK_PART, make_month, part_of
+from jikimi.adapters.storage.partitions import KEK_PART, OPEN, make_month, part_of
 from jikimi.adapters.storage.tables import KEYS_SCHEMA, blind_index, data_keys, fields, meta, subjects
+from jikimi.errors import VaultError
 from jikimi.vault.envelope import EXPIRY_PREFIX, EXPIRY_SUBJECT
 from jikimi.vault.ports import DataKey, FieldKind, FieldRow, FieldTuple, IndexRow, RawField
 from jikimi.vault.storage import LIVE
@@ -181,6 +182,14 @@ class SqlVaultSession:
             # An expiry key's month needs its partitions before any row goes under the key (made apart: .partitions).
             for month in {part_of(k.bucket) for k in keys if k.subject == EXPIRY_SUBJECT}:
                 make_month(self._conn.engine, month, created_at)
+                state = self._conn.exec_driver_sql("SELECT state FROM expiry_months WHERE month = %s", (month,))
+                if state.scalar() != OPEN:
+                    # Closed or reclaimed by the sweep: a row of it would have no partition, or be dropped with it.
+                    # RetentionService.expiry_key puts such a day's buckets under the KEK instead.
+                    raise VaultError(
+                        f"expiry month {month // 100:04d}-{month % 100:02d} is closed (its storage is reclaimed by "
+                        "the sweep): no new expiry key of its days; keep such buckets under the KEK"
+                    )
         self._cursor.executemany(
             self._sql.add_keys, [(k.subject, k.bucket, k.key_version, k.kek_id, k.wrapped, when) for k in keys]
         )
