@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -19,6 +19,7 @@ from jikimi.adapters.storage.access_tables import (
     access_restrictions,
     access_rights_log,
 )
+from jikimi.adapters.storage.kept import KeptConnections
 from jikimi.adapters.storage.store import _sql
 from jikimi.adapters.storage.tables import meta
 
@@ -59,6 +60,14 @@ class SqlAccessSession:
         # The hot statements go to the driver's cursor, inside the transaction SQLAlchemy opened (as store.py).
         self._sql = _sql(conn.dialect)
         self._cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+    @property
+    def connection(self) -> Connection:
+        return self._conn
+
+    def driver_execute(self, sql: str) -> None:
+        """Run ``sql`` on the driver's cursor, without SQLAlchemy (transaction control of :mod:`.kept`)."""
+        self._cursor.execute(sql)
 
     def get_operator(self, operator: str) -> Operator | None:
         self._cursor.execute(_OPERATOR.format(p=self._sql.p), (operator,))
@@ -143,15 +152,21 @@ class SqlAccessSession:
 
 
 class SqlAccessStore:
-    """Operators, their rights log and the access record, in the same database as the vault."""
+    """Operators, their rights log and the access record, in the same database as the vault.
+
+    Its transactions (one per read: the gate's decision and the read's record) run on kept connections
+    (:mod:`.kept`), closed with :meth:`close` or when the engine is disposed (the vault store's ``close``)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._kept = KeptConnections(engine, SqlAccessSession)
 
-    @contextmanager
-    def transaction(self) -> Iterator[SqlAccessSession]:
-        with self.engine.begin() as conn:
-            yield SqlAccessSession(conn)
+    def transaction(self) -> AbstractContextManager[SqlAccessSession]:
+        return self._kept.transaction()
+
+    def close(self) -> None:
+        """Close the kept connections (the engine is the vault store's: it closes that)."""
+        self._kept.close()
 
     def records(self, after: int = 0, page: int = 10_000) -> Iterator[Sequence[AccessRecord]]:
         """Every record after ``after``, in ``seq`` order, a page at a time (one read transaction, driver cursor)."""

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select, update
 
 from jikimi.adapters.storage.consent_tables import consent_subjects
+from jikimi.adapters.storage.kept import KeptConnections
 from jikimi.adapters.storage.partitions import KEK_PART
 from jikimi.adapters.storage.store import SqlVaultSession, SqlVaultStore
 from jikimi.adapters.storage.tables import blind_index, fields
@@ -39,7 +39,6 @@ _OF = "SELECT seq, subject, body, prev_hash, hash FROM consent_events WHERE subj
 _ALL = "SELECT seq, subject, body, prev_hash, hash FROM consent_events ORDER BY seq"
 _CHAIN = "SELECT seq, subject, body, hash FROM consent_events ORDER BY seq"
 _CHAIN_PAGE = "SELECT seq, subject, body, hash FROM consent_events WHERE seq > {p} ORDER BY seq LIMIT {p}"
-_IDLE_WRITERS = 4
 _CACHED_ROWS = 500
 
 
@@ -201,15 +200,8 @@ def _record(row: Any) -> LedgerRecord:
 
 
 class SqlConsentStore(SqlVaultStore):
-    """A vault store with the consent ledger: every transaction is a :class:`SqlConsentSession`.
-
-    Connections (with their session and cursor) are kept between transactions: a pool checkout, a new Connection
-    and the pool's reset on return cost a quarter of a sign-up. On SQLite a kept connection's transactions are
-    begun and ended on the driver (``BEGIN`` / ``COMMIT``, ``ROLLBACK`` by closing the connection on any error):
-    SQLAlchemy's own begin and commit cost a tenth of a sign-up. SQLAlchemy statements of the session still work,
-    because the kept ``Connection`` is told once that a transaction is open (:meth:`_keep`), so it never begins
-    one itself. On PostgreSQL SQLAlchemy begins and commits as usual.
-    """
+    """A vault store with the consent ledger: every transaction is a :class:`SqlConsentSession`, on a kept
+    connection (:mod:`.kept`: on SQLite begun and committed on the driver)."""
 
     # The session each transaction hands out; a store with more tables (retention) names its own.
     _session_type: type[SqlConsentSession] = SqlConsentSession
@@ -221,45 +213,10 @@ class SqlConsentStore(SqlVaultStore):
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
-        self._writers: list[SqlConsentSession] = []  # list pop/append are atomic across threads
-        self._sqlite = engine.dialect.name == "sqlite"
+        self._kept = KeptConnections(engine, self._session_type, self._committed)
 
     def consent_transaction(self) -> AbstractContextManager[SqlConsentSession]:
-        return _DriverTransaction(self) if self._sqlite else self._sqlalchemy_transaction()
-
-    @contextmanager
-    def _sqlalchemy_transaction(self) -> Iterator[SqlConsentSession]:
-        try:
-            session = self._writers.pop()
-        except IndexError:
-            session = self._session_type(self.engine.connect())
-        done = False
-        try:
-            with session.connection.begin():
-                yield session
-            done = True
-        finally:
-            self._return(session, done)
-
-    def _keep(self) -> SqlConsentSession:
-        """A kept SQLite connection: its SQLAlchemy transaction stays open for good, no driver transaction is."""
-        try:
-            return self._writers.pop()
-        except IndexError:
-            pass
-        conn = self.engine.connect()
-        conn.begin()  # SQLAlchemy's transaction, for good: its statements never autobegin (the class doc)
-        session = self._session_type(conn)
-        session.driver_execute("COMMIT")  # the driver transaction that begin opened: empty
-        return session
-
-    def _return(self, session: SqlConsentSession, done: bool) -> None:
-        if done:
-            self._committed(session)
-        if done and len(self._writers) < _IDLE_WRITERS:
-            self._writers.append(session)
-        else:
-            session.connection.close()  # back to the pool, which rolls back whatever is still open
+        return self._kept.transaction()
 
     def _committed(self, session: SqlConsentSession) -> None:
         """Called after each transaction that committed: one that deleted data keys settles the key file."""
@@ -268,45 +225,13 @@ class SqlConsentStore(SqlVaultStore):
             self._settle_key_file()
 
     def close(self) -> None:
-        while self._writers:
-            self._writers.pop().connection.close()
+        self._kept.close()
         super().close()
 
     @contextmanager
     def transaction(self) -> Iterator[SqlConsentSession]:
         with self.consent_transaction() as session:
             yield session
-
-
-class _DriverTransaction:
-    """One SQLite transaction on a kept connection, begun and committed on the driver (see SqlConsentStore)."""
-
-    __slots__ = ("_session", "_store")
-
-    def __init__(self, store: SqlConsentStore) -> None:
-        self._store = store
-
-    def __enter__(self) -> SqlConsentSession:
-        session = self._session = self._store._keep()
-        try:
-            session.driver_execute("BEGIN")
-        except BaseException:
-            self._store._return(session, False)
-            raise
-        return session
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        session = self._session
-        done = False
-        try:
-            if kind is None:
-                session.driver_execute("COMMIT")
-                done = True
-        finally:
-            # On any error the connection is closed: the pool's reset rolls the driver transaction back.
-            self._store._return(session, done)
 
 
 def open_consent_store(url: str | None = None, *, schema: str | None = None) -> SqlConsentStore:
