@@ -177,9 +177,8 @@ def _load_signed_up(engine: Engine, store: SqlVaultStore, n: int) -> list[str]:
         ("blind_index", lambda sid: [(sid, *row[1:3], os.urandom(32)) for row in index_rows]),
         ("consent_subjects", lambda sid: [(sid, *consent_row[1:])]),
     )
-    ids = [f"s_bulk{i:017d}" for i in range(n)]
     for start in range(0, n, _LOAD):
-        chunk = ids[start : start + _LOAD]
+        chunk = [_bulk_id(i) for i in range(start, min(n, start + _LOAD))]  # never all n ids at once (10M: a GB)
         _, events = chain_drafts([(sid, *d) for sid in chunk for d in drafts], head)
         head = events[-1][0], events[-1][4]
         if sqlite:
@@ -199,7 +198,11 @@ def _load_signed_up(engine: Engine, store: SqlVaultStore, n: int) -> list[str]:
         cursor.execute("VACUUM ANALYZE subjects, data_keys, fields, blind_index, consent_subjects, consent_events")
         raw.driver_connection.autocommit = False
     raw.close()
-    return [template_id, *ids[:1999]]  # the ledger from its start: the template's events come first
+    return [template_id, *map(_bulk_id, range(min(n, 1999)))]  # the ledger from its start: the template's first
+
+
+def _bulk_id(i: int) -> str:
+    return f"s_bulk{i:017d}"
 
 
 def _database_bytes(store: SqlVaultStore) -> int:
