@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import text
@@ -131,6 +132,18 @@ def _timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def _timed_batches(n: int, size: int, make: Callable[[int, int], Any], write: Callable[[Any], object]) -> float:
+    """Seconds spent in ``write`` over ``make(start, end)`` of every batch of ``size`` of ``0 .. n-1``: each batch is
+    made outside the timing, and only when its turn comes (10M subjects' rows at once would be 8 GB)."""
+    spent = 0.0
+    for start in range(0, n, size):
+        batch = make(start, min(n, start + size))
+        began = time.perf_counter()
+        write(batch)
+        spent += time.perf_counter() - began
+    return spent
+
+
 def _raw_aes(n: int) -> float:
     aead = AESGCM(os.urandom(32))
     data, ad = b"x" * FIELD_SIZE, b"a" * 40
@@ -202,13 +215,7 @@ class RawDb:
     def insert_batches(self, n: int, subjects: int = _BATCH) -> float:
         """Subjects ``0 .. n-1``'s rows, ``subjects`` per transaction (as the bulk import commits); the seconds spent
         in the database (each batch's rows are made outside the timing: 10M subjects' at once would be 8 GB)."""
-        spent = 0.0
-        for start in range(0, n, subjects):
-            rows = _rows(start, min(n, start + subjects))
-            began = time.perf_counter()
-            self.insert(rows, per_subject=False)
-            spent += time.perf_counter() - began
-        return spent
+        return _timed_batches(n, subjects, _rows, lambda rows: self.insert(rows, per_subject=False))
 
     def read(self, subjects: list[str]) -> None:
         sql = f"SELECT item, value FROM raw_fields WHERE subject = {self.mark} AND bucket = 'live'"
@@ -253,14 +260,10 @@ def _one_run(
     """One measured pass on a fresh database: seconds per phase (``aes`` is a rate)."""
     n = len(ids)
 
-    bulk = 0.0
-    for start in range(0, n, _BATCH):
-        # Each batch's records made outside the timing, and only then: 10M subjects' at once would be 8 GB.
-        batch = [(ids[i], record(i)) for i in range(start, min(n, start + _BATCH))]
-        began = time.perf_counter()
-        vault.put_many(batch)
-        bulk += time.perf_counter() - began
-    got = {"bulk": bulk, "bulk_raw": raw.insert_batches(n)}
+    def records(start: int, end: int) -> list[tuple[str, dict[str, str]]]:
+        return [(ids[i], record(i)) for i in range(start, end)]
+
+    got = {"bulk": _timed_batches(n, _BATCH, records, vault.put_many), "bulk_raw": raw.insert_batches(n)}
     got["aes"] = _raw_aes(n * 8)
     singles = [(f"t-{i:09d}", record(i)) for i in range(n_single)]
     got["single"] = _timed(lambda: [vault.put(s, r) for s, r in singles])
