@@ -20,7 +20,7 @@ from jikimi.adapters.storage.access_tables import (
     access_rights_log,
 )
 from jikimi.adapters.storage.kept import KeptConnections
-from jikimi.adapters.storage.store import _sql
+from jikimi.adapters.storage.store import _sql, driver_cursor
 from jikimi.adapters.storage.tables import meta
 
 __all__ = ["SqlAccessSession", "SqlAccessStore"]
@@ -188,7 +188,7 @@ class SqlAccessStore:
         try:
             driver: Any = raw.driver_connection
             named = self.engine.dialect.name == "postgresql"
-            cursor = driver.cursor(name="jikimi_access_stream") if named else driver.cursor()
+            cursor = driver_cursor(driver, name="jikimi_access_stream") if named else driver_cursor(driver)
             try:
                 cursor.execute(sql, params)
                 while rows := cursor.fetchmany(size):

@@ -116,15 +116,15 @@ class SqlConsentSession(SqlVaultSession):
             self._cursor.executemany(self._q.append, records)
 
     def events_of(self, subject: str) -> list[ConsentEvent]:
-        self._cursor.execute(self._q.of, (subject,))
+        self._reads.execute(self._q.of, (subject,))
         # A tombstoned event (proof period over) holds nothing to read back: it only keeps the chain whole.
-        return [from_record(_record(row)) for row in self._cursor.fetchall() if not is_tombstone(row[2])]
+        return [from_record(_record(row)) for row in self._reads.fetchall() if not is_tombstone(row[2])]
 
     def records_page(self, after: int, limit: int) -> list[LedgerRecord]:
         # Verification reads every record: straight from the driver's cursor, hashed as stored.
         # Both drivers return (int, str, bytes, bytes, bytes) rows already: no conversion on the hot path.
-        self._cursor.execute(self._q.page, (after, limit))
-        rows: list[LedgerRecord] = self._cursor.fetchall()
+        self._reads.execute(self._q.page, (after, limit))
+        rows: list[LedgerRecord] = self._reads.fetchall()
         return rows
 
     def stream_records(self, size: int) -> Iterator[list[LedgerRecord]]:
@@ -143,7 +143,7 @@ class SqlConsentSession(SqlVaultSession):
 
     def chain_rows(self, size: int) -> Iterator[list[ChainRow]]:
         # Both drivers return (int, str, bytes, bytes) rows already: no conversion on the hot path.
-        cursor = self._cursor
+        cursor = self._reads
         if self._sql.sqlite:
             # SQLite steps through the rows as they are fetched: one statement, streamed by fetchmany, in pages small
             # enough to stay in the CPU cache (10,000 rows a page cost a third more per row than 500).
