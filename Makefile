@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 
 types: $(STAMP)
-	$(BIN)/mypy src
+	$(BIN)/mypy src bench
 
 check-imports: $(STAMP)
 	$(BIN)/lint-imports

@@ -1,7 +1,8 @@
 """``python -m bench [--quick]``: vault, consent, retention and access benchmarks on SQLite (and PostgreSQL with
 JIKIMI_BENCH_POSTGRES_URL).
 
-Writes ``bench/results/<date>-<engine>.json`` and prints a Markdown table per engine. ``--sizes 10000,100000``
+Writes ``bench/results/<date>-<engine>.json`` (``<date>-<engine>-10k.json`` for ``--quick``, another size or
+``--only`` in the name likewise) and prints a Markdown table per engine. ``--sizes 10000,100000``
 measures every figure at each size instead and writes ``<date>-<engine>-curve.json`` with a table of how each
 figure grows. Benchmarks are not tests: nothing here asserts a timing.
 """
@@ -50,6 +51,9 @@ def table(engine: str, figures: list[Figure]) -> str:
             cells += ["", "", ""]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+FULL_SIZE = 1_000_000  # the full run (`make bench`) writes <date>-<engine>.json
 
 
 def _size(n: int) -> str:
@@ -101,12 +105,12 @@ def curve(
         unit = next(iter(row.values())).unit
         values = []
         for size in sizes:
-            fig = row.get(size)
-            if fig is None:
+            at_size = row.get(size)
+            if at_size is None:
                 values.append("")
                 continue
-            median = Figure.stats(fig.runs)["median"]
-            values.append(f"{median:,.3f}" if fig.lower_is_better else f"{median:,.0f}")
+            median = Figure.stats(at_size.runs)["median"]
+            values.append(f"{median:,.3f}" if at_size.lower_is_better else f"{median:,.0f}")
         lines.append(f"| {name} | {unit} | " + " | ".join(values) + " |")
     print("\n".join(lines))
     if write:
@@ -159,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     suites = args.only or list(SUITES)
-    subjects = args.subjects or (10_000 if args.quick else 1_000_000)
+    subjects = args.subjects or (10_000 if args.quick else FULL_SIZE)
     pg_url = os.environ.get("JIKIMI_BENCH_POSTGRES_URL")
     engines = args.engine or (["sqlite", "postgresql"] if pg_url else ["sqlite"])
     if "postgresql" in engines and not pg_url:
@@ -189,9 +193,11 @@ def main(argv: list[str] | None = None) -> int:
             "machine": platform.machine(),
             "figures": [fig.as_dict() for fig in figures],
         }
-        # A subset of the suites goes to a file of its own (e.g. 2026-11-25-postgresql-retention-1M.json): it must
-        # not overwrite the day's full run.
-        part = f"-{'+'.join(sorted(suites))}-{_size(subjects)}" if args.only else ""
+        # A subset of the suites, or another size, goes to a file of its own (2026-11-25-postgresql-retention-1M.json,
+        # 2026-12-07-sqlite-10k.json for --quick): it must not overwrite the day's full run.
+        part = f"-{'+'.join(sorted(suites))}" if args.only else ""
+        if args.only or subjects != FULL_SIZE:
+            part += f"-{_size(subjects)}"
         out = RESULTS / f"{today}-{engine}{part}.json"
         out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", "utf-8")
         print(table(engine, figures))

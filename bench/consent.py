@@ -170,7 +170,7 @@ def _load_signed_up(engine: Engine, store: SqlVaultStore, n: int) -> list[str]:
     cursor.execute("SELECT seq, hash FROM consent_events ORDER BY seq DESC LIMIT 1")
     last = cursor.fetchone()
     head: tuple[int, bytes] = (int(last[0]), bytes(last[1]))
-    tables = (
+    tables: tuple[tuple[str, Callable[[str], list[tuple[Any, ...]]]], ...] = (
         ("subjects", lambda sid: [(sid, *subject_row[1:])]),
         (keys, lambda sid: [(sid, *key_row[1:])]),
         ("fields", lambda sid: [(sid, *row[1:]) for row in field_rows]),

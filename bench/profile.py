@@ -32,12 +32,12 @@ from bench.consent import CONSENT_POLICY, CONSENTS, NOW
 from bench.vault import BENCH_POLICY, record
 from jikimi.access import AccessRequest
 from jikimi.access.service import AccessService, Operators
-from jikimi.adapters.storage import open_store
+from jikimi.adapters.storage import SqlVaultStore, open_store
 from jikimi.adapters.storage.access_store import SqlAccessStore
 from jikimi.adapters.storage.consent_store import SqlConsentStore
 from jikimi.clock import FixedClock
 from jikimi.engine import Engine
-from jikimi.policy import load_policy_text
+from jikimi.policy import Policy, load_policy_text
 from jikimi.policy.model import ConsentMethod
 from jikimi.vault import Argon2Params, LocalKeyring, PasswordHashing, Vault
 
@@ -72,17 +72,17 @@ def _signup(n: int, workdir: str) -> None:
     _run(_measured, n)
 
 
-def _vault(n: int, workdir: str) -> tuple[Vault, list[str], object]:
+def _vault(n: int, workdir: str) -> tuple[Vault, list[str], Policy, SqlVaultStore]:
     policy = load_policy_text(BENCH_POLICY + ROLES, "bench")
     store = open_store(f"sqlite:///{workdir}/profile.db")
     vault = Vault(policy, store, LocalKeyring.generate(), passwords=PasswordHashing(Argon2Params.cheap()))
     ids = [f"s-{i:07d}" for i in range(n)]
     vault.put_many([(ids[i], record(i)) for i in range(n)])
-    return vault, ids, (policy, store)
+    return vault, ids, policy, store
 
 
 def _gated_read(n: int, workdir: str) -> None:
-    vault, ids, (policy, store) = _vault(n, workdir)  # type: ignore[misc]
+    vault, ids, policy, store = _vault(n, workdir)
     access = SqlAccessStore(store.engine)
     Operators(policy, access, FixedClock(START)).grant("op-1", "support", actor="bench")
     service = AccessService(policy, access, _AllConsented(), lambda s, i, _p: vault.get_many(s, i))
@@ -100,7 +100,7 @@ def _gated_read(n: int, workdir: str) -> None:
 
 
 def _get(n: int, workdir: str) -> None:
-    vault, ids, _ = _vault(n, workdir)
+    vault, ids, _, _ = _vault(n, workdir)
     get = vault.get
 
     def _measured() -> None:
