@@ -194,3 +194,18 @@ def test_bulk_write_and_read(vault: Vault) -> None:
     got = vault.get_many([f"s-{i}" for i in range(1200)], ["email"])
     assert len(got) == 1200
     assert got["s-1199"] == {"email": "user1199@example.com"}
+
+
+def test_a_subject_twice_in_one_bulk_write_keeps_its_last_values(vault: Vault) -> None:
+    """A bulk write has the outcome of writing its records in order (a set-based write of the batch, such as one
+    upsert over arrays on PostgreSQL, must deduplicate it first: such an upsert may touch a row only once)."""
+    records = [
+        ("s-1", {"name": "홍길동", "email": "first@example.com"}),
+        ("s-2", {"name": "김철수"}),
+        ("s-1", {"email": "second@example.com"}),
+    ]
+    assert vault.put_many(records) == 4
+    assert vault.get("s-1") == {"name": "홍길동", "email": "second@example.com"}
+    assert vault.find_by("email", "second@example.com") == ["s-1"]
+    assert vault.find_by("email", "first@example.com") == []
+    assert vault.get("s-2") == {"name": "김철수"}
