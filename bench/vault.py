@@ -244,10 +244,14 @@ class RawDb:
         self.conn.close()  # type: ignore[attr-defined]
 
 
+def _subject(i: int) -> str:
+    return f"s-{i:09d}"
+
+
 def _rows(start: int, end: int) -> list[tuple[object, ...]]:
     blob = os.urandom(12 + FIELD_SIZE + 16)
     items = ("name", "phone", "email", "address", "birth", "ip", "login", "memo")
-    return [(f"s-{i:09d}", "live", item, 1, blob) for i in range(start, end) for item in items]
+    return [(_subject(i), "live", item, 1, blob) for i in range(start, end) for item in items]
 
 
 def _one_run(
@@ -297,7 +301,7 @@ def run_vault_benchmarks(
     passwords = PasswordHashing(Argon2Params.cheap())  # no passwords in the 8 fields; kept cheap anyway
     n_single = min(subjects, 20_000)  # one transaction per subject: a sample is enough for a rate
     n_read = min(subjects, 100_000)
-    ids = [f"s-{i:09d}" for i in range(subjects)]
+    ids = [_subject(i) for i in range(subjects)]
     figures = {
         "bulk": Figure(
             "encrypted field writes, bulk import", "fields/s", reference_name="raw executemany", target=">= 100,000"

@@ -186,9 +186,7 @@ class SqlAccessStore:
         (a year of records) into memory before the first page."""
         raw = self.engine.raw_connection()
         try:
-            driver: Any = raw.driver_connection
-            named = self.engine.dialect.name == "postgresql"
-            cursor = driver_cursor(driver, name="jikimi_access_stream") if named else driver_cursor(driver)
+            cursor = driver_cursor(raw.driver_connection, name="jikimi_access_stream")
             try:
                 cursor.execute(sql, params)
                 while rows := cursor.fetchmany(size):

@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, exists, func, select, tuple_, update
@@ -153,7 +154,7 @@ def driver_cursor(driver: Any, **named: Any) -> Any:
     ``bytea`` value arrives as its bytes, not as hexadecimal text twice its size for the server to write and the
     client to decode (verification of the access record from 356,000 to 531,000 records/s, docs/performance.md).
     The rows hold the same Python types either way. Such a cursor runs one statement per call (the extended
-    protocol). ``named``: psycopg's server-side cursor options (``name``)."""
+    protocol). ``named``: psycopg's server-side cursor options (``name``); SQLite's cursor streams as it is."""
     if isinstance(driver, sqlite3.Connection):
         return driver.cursor()
     return driver.cursor(binary=True, **named)
@@ -173,13 +174,18 @@ class SqlVaultSession:
         self._sql = _sql(conn.dialect)
         # The hot statements go to the driver's cursor directly, inside the transaction SQLAlchemy opened: a
         # statement through SQLAlchemy costs more than running it (performance.md).
-        driver = conn.connection.driver_connection
-        self._cursor = driver.cursor()  # type: ignore[union-attr]
-        # The reads that bring back ciphertext, keys or ledger bodies: in binary form on PostgreSQL (a cursor of
-        # their own: binary results take the extended protocol, which runs one statement per call).
-        self._reads = self._cursor if self._sql.sqlite else driver_cursor(driver)
+        self._cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         #: Set when this transaction deleted data keys: the store then settles the key file after the commit.
         self.keys_deleted = False
+
+    @cached_property
+    def _reads(self) -> Any:
+        """The cursor of the reads that bring back ciphertext, keys or ledger bodies: in binary form on PostgreSQL,
+        a cursor of its own (binary results take the extended protocol, one statement per call), made on the
+        transaction's first such read; on SQLite the one cursor."""
+        if self._sql.sqlite:
+            return self._cursor
+        return driver_cursor(self._conn.connection.driver_connection)
 
     def get_keys(self, bucket: str, subjects_: Sequence[str]) -> dict[str, DataKey]:
         out: dict[str, DataKey] = {}
